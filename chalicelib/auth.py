@@ -1,0 +1,95 @@
+"""Identity: JWT verification and the caller.
+
+HS256 with a shared secret serves the local stack and the tests; RS256 through a
+JWKS URL with issuer and audience checks serves Cognito user pools. Either way a
+token's `sub` is the user id.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+from chalicelib.errors import Unauthenticated
+from chalicelib.settings import Settings
+
+Role = Literal["owner", "editor", "viewer"]
+ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
+WRITERS: frozenset[Role] = frozenset({"owner", "editor"})
+
+# User ids become parts of S3 keys and channel names: keep them to a safe alphabet.
+USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, jwks_client: jwt.PyJWKClient | None = None) -> None:
+        self._settings = settings
+        self._jwks = jwks_client
+        if settings.auth_mode == "jwks" and self._jwks is None:
+            # PyJWKClient caches keys; the cache lives as long as the Lambda container.
+            self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=3600)
+
+    def verify(self, token: str | None) -> Caller:
+        if not token:
+            raise Unauthenticated("a bearer token is required")
+        s = self._settings
+        options: jwt.types.Options = {"require": ["sub", "exp"]}
+        try:
+            if s.auth_mode == "jwks":
+                assert self._jwks is not None
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256"],
+                    audience=s.auth_audience,
+                    issuer=s.auth_issuer,
+                    leeway=s.auth_leeway_seconds,
+                    options=options,
+                )
+            else:
+                claims = jwt.decode(
+                    token,
+                    s.auth_jwt_secret,
+                    algorithms=["HS256"],
+                    leeway=s.auth_leeway_seconds,
+                    options=options,
+                )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired", code="token_expired") from None
+        except (jwt.PyJWTError, ValueError):
+            raise Unauthenticated("the token is not valid", code="invalid_token") from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not USER_ID.match(sub):
+            raise Unauthenticated(
+                "the token's subject is not a valid user id", code="invalid_token"
+            )
+        return Caller(user_id=sub)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("authorization") or headers.get("Authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def mint_token(secret: str, user_id: str, ttl_seconds: int = 3600, **claims: Any) -> str:
+    """A development token (HS256). Used by the local stack's /dev/token, the
+    scripts/mint_token.py command and the tests; never by production code paths."""
+    now = int(time.time())
+    payload = {"sub": user_id, "iat": now, "exp": now + ttl_seconds, **claims}
+    return jwt.encode(payload, secret, algorithm="HS256")

@@ -1,0 +1,309 @@
+"""The event contract: one envelope, every event type, and the routing rules.
+
+This module is the single source of what the server sends over WebSocket.
+docs/events.schema.json is generated from it (scripts/gen_docs.py) and CI fails
+when the two differ.
+
+Services build an event once (`UploadStarted.new(...)`); the publisher stamps a
+copy per channel with that channel's `seq`. The `id` is the same on every copy,
+so a client subscribed to two channels dedupes on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from chalicelib.ids import new_id, utcnow
+from chalicelib.models import (
+    Chapter,
+    ChapterTarget,
+    MediaFile,
+    Timestamp,
+    Upload,
+    UploadTarget,
+    WireModel,
+)
+
+# ---- channels: one naming rule, one routing rule per scope -----------------
+
+
+def user_channel(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def course_channel(course_id: str) -> str:
+    return f"course:{course_id}"
+
+
+def upload_channels(upload: Upload) -> list[str]:
+    """Upload events go to the uploader, and to the course when the target is a chapter."""
+    channels = [user_channel(upload.user_id)]
+    if isinstance(upload.target, ChapterTarget):
+        channels.append(course_channel(upload.target.course_id))
+    return channels
+
+
+def link_channels(course_id: str, media_owner: str) -> list[str]:
+    """media.linked / media.unlinked go to the course and to the media owner."""
+    return [course_channel(course_id), user_channel(media_owner)]
+
+
+def chapter_channels(course_id: str) -> list[str]:
+    return [course_channel(course_id)]
+
+
+# ---- resources: the REST paths an event changed -----------------------------
+
+
+def upload_path(operation_id: str) -> str:
+    return f"/uploads/{operation_id}"
+
+
+def media_paths(media_id: str) -> list[str]:
+    return ["/media", f"/media/{media_id}"]
+
+
+def chapter_paths(course_id: str, chapter_id: str) -> list[str]:
+    return [
+        f"/courses/{course_id}",
+        f"/courses/{course_id}/chapters",
+        f"/courses/{course_id}/chapters/{chapter_id}",
+    ]
+
+
+def target_course(target: UploadTarget) -> str | None:
+    return target.course_id if isinstance(target, ChapterTarget) else None
+
+
+# ---- data payloads ----------------------------------------------------------
+
+
+class UploadData(WireModel):
+    upload: Upload
+
+
+class UploadProgressData(WireModel):
+    bytes_uploaded: int
+    total_bytes: int
+    percent: float
+    bytes_per_second: float | None
+    eta_seconds: float | None
+    filename: str
+    target: UploadTarget
+
+
+class UploadCompletedData(WireModel):
+    upload: Upload
+    media: MediaFile
+
+
+class UploadEndedData(WireModel):
+    upload: Upload
+    reason: str
+
+
+class MediaLinkData(WireModel):
+    media: MediaFile
+    chapter: Chapter
+
+
+class ChapterData(WireModel):
+    chapter: Chapter
+
+
+class SubscribedData(WireModel):
+    channel: str
+    seq: int
+
+
+class UnsubscribedData(WireModel):
+    channel: str
+
+
+class PongData(WireModel):
+    pass
+
+
+class ErrorData(WireModel):
+    code: str
+    message: str
+
+
+# ---- the envelope -----------------------------------------------------------
+
+
+class Envelope(BaseModel):
+    """Every message the server sends. Field names are the wire names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    durable: ClassVar[bool] = False
+
+    v: Literal[1] = 1
+    id: str
+    type: str
+    channel: str | None = None
+    seq: int | None = None
+    at: Timestamp
+    operationId: str | None = None  # noqa: N815 - the wire name
+    courseId: str | None = None  # noqa: N815 - the wire name
+    # `data` is null only when the event was too large for one WebSocket
+    # message: the client then refetches `resources`.
+    data: Any
+    resources: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def new(
+        cls,
+        data: Any,
+        *,
+        operation_id: str | None = None,
+        course_id: str | None = None,
+        resources: Sequence[str] = (),
+        at: datetime | None = None,
+    ) -> Self:
+        type_name = cls.model_fields["type"].default
+        return cls(
+            id=new_id("evt"),
+            type=type_name,
+            at=at or utcnow(),
+            operationId=operation_id,
+            courseId=course_id,
+            data=data,
+            resources=list(resources),
+        )
+
+    def on_channel(self, channel: str, seq: int | None) -> Self:
+        return self.model_copy(update={"channel": channel, "seq": seq if self.durable else None})
+
+    def without_data(self) -> Self:
+        return self.model_copy(update={"data": None})
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+class UploadStarted(Envelope):
+    durable = True
+    type: Literal["upload.started"] = "upload.started"
+    data: UploadData | None
+
+
+class UploadProgress(Envelope):
+    type: Literal["upload.progress"] = "upload.progress"
+    data: UploadProgressData | None
+
+
+class UploadCompleted(Envelope):
+    durable = True
+    type: Literal["upload.completed"] = "upload.completed"
+    data: UploadCompletedData | None
+
+
+class UploadFailed(Envelope):
+    durable = True
+    type: Literal["upload.failed"] = "upload.failed"
+    data: UploadEndedData | None
+
+
+class UploadAborted(Envelope):
+    durable = True
+    type: Literal["upload.aborted"] = "upload.aborted"
+    data: UploadEndedData | None
+
+
+class MediaLinked(Envelope):
+    durable = True
+    type: Literal["media.linked"] = "media.linked"
+    data: MediaLinkData | None
+
+
+class MediaUnlinked(Envelope):
+    durable = True
+    type: Literal["media.unlinked"] = "media.unlinked"
+    data: MediaLinkData | None
+
+
+class ChapterUpdated(Envelope):
+    durable = True
+    type: Literal["chapter.updated"] = "chapter.updated"
+    data: ChapterData | None
+
+
+class Subscribed(Envelope):
+    type: Literal["subscribed"] = "subscribed"
+    data: SubscribedData | None
+
+
+class Unsubscribed(Envelope):
+    type: Literal["unsubscribed"] = "unsubscribed"
+    data: UnsubscribedData | None
+
+
+class Pong(Envelope):
+    type: Literal["pong"] = "pong"
+    data: PongData | None
+
+
+class Error(Envelope):
+    type: Literal["error"] = "error"
+    data: ErrorData | None
+
+
+EVENT_TYPES: tuple[type[Envelope], ...] = (
+    UploadStarted,
+    UploadProgress,
+    UploadCompleted,
+    UploadFailed,
+    UploadAborted,
+    MediaLinked,
+    MediaUnlinked,
+    ChapterUpdated,
+    Subscribed,
+    Unsubscribed,
+    Pong,
+    Error,
+)
+
+AnyEvent = Annotated[
+    UploadStarted
+    | UploadProgress
+    | UploadCompleted
+    | UploadFailed
+    | UploadAborted
+    | MediaLinked
+    | MediaUnlinked
+    | ChapterUpdated
+    | Subscribed
+    | Unsubscribed
+    | Pong
+    | Error,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+EVENTS_BY_TYPE: dict[str, type[Envelope]] = {
+    cls.model_fields["type"].default: cls for cls in EVENT_TYPES
+}
+
+
+def parse_event(document: str | bytes | dict[str, Any]) -> Envelope:
+    """Read an event back (replay from the event log, tests, the schema check)."""
+    if isinstance(document, dict):
+        return EVENT_ADAPTER.validate_python(document)
+    return EVENT_ADAPTER.validate_json(document)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = EVENT_ADAPTER.json_schema(by_alias=True, mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "course-media WebSocket event"
+    return schema

@@ -1,0 +1,142 @@
+"""The HTTP edge: request parsing and the one place errors become responses.
+
+Every error a client sees has the contract's shape
+`{"error": {"code", "message", "details"}}`, whether it came from our domain,
+from Chalice itself (unknown route, wrong method, wrong content type) or from a
+bug (500 with the request id, never a trace).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice.app import Request, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import DomainError, InvalidInput, TooLarge
+from chalicelib.logging import logger
+
+M = TypeVar("M", bound=BaseModel)
+
+# API Gateway caps a REST payload at 10 MB; our JSON bodies are tiny, so
+# anything past this is a client bug or an attack and is refused before parsing.
+MAX_BODY_BYTES = 64 * 1024
+
+JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+
+# Chalice reports its own errors as {"Code": ..., "Message": ...}.
+_CHALICE_CODES = {
+    "BadRequestError": "bad_request",
+    "UnauthorizedError": "unauthorized",
+    "ForbiddenError": "forbidden",
+    "NotFoundError": "not_found",
+    "MethodNotAllowedError": "method_not_allowed",
+    "ConflictError": "conflict",
+    "UnprocessableEntityError": "validation_error",
+    "TooManyRequestsError": "throttled",
+    "RequestTimeoutError": "timeout",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "InternalServerError": "internal_error",
+}
+
+
+def error_body(
+    code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def error_response(err: DomainError) -> Response:
+    headers: dict[str, str | list[str]] = dict(JSON_HEADERS)
+    if err.status == 429:
+        headers["Retry-After"] = "1"
+    return Response(
+        body=error_body(err.code, err.message, err.details), status_code=err.status, headers=headers
+    )
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str | list[str]] | None = None
+) -> Response:
+    """A JSON response; pydantic models are dumped in their wire form (camelCase)."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", by_alias=True)
+    return Response(body=body, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        details.append({"field": loc or "body", "issue": err["type"], "message": err["msg"]})
+    return details
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Parse and validate a JSON body strictly: unknown fields, wrong types and
+    oversized values are a 400 with field details, before anything is written."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise TooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return validate(model, document)
+
+
+def validate(model: type[M], document: Any) -> M:
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput("request is invalid", details=validation_details(exc)) from None
+
+
+def request_id(request: Request | None) -> str:
+    if request is None:
+        return "unknown"
+    return str((request.context or {}).get("requestId", "unknown"))
+
+
+def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Chalice http middleware: correlation id on every log line, domain errors
+    and Chalice's own errors in the contract's format."""
+    rid = request_id(request)
+    logger.set_correlation_id(rid)
+    logger.append_keys(path=request.path, method=request.method)
+    try:
+        response = get_response(request)
+    except DomainError as err:
+        if err.status >= 500:
+            logger.exception("request failed", extra={"code": err.code})
+        return error_response(err)
+    finally:
+        logger.remove_keys(["path", "method"])
+    return _normalise_chalice_error(response, rid)
+
+
+def _normalise_chalice_error(response: Response, rid: str) -> Response:
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    code = _CHALICE_CODES.get(str(body["Code"]), "error")
+    message = str(body.get("Message", ""))
+    if response.status_code >= 500:
+        # Chalice already logged the exception (through our JSON formatter);
+        # the client gets the id to quote, never the trace.
+        message = "an internal error occurred"
+        details: list[dict[str, Any]] = [{"requestId": rid}]
+    else:
+        details = []
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return Response(
+        body=error_body(code, message, details),
+        status_code=response.status_code,
+        headers={**headers, **JSON_HEADERS},
+    )

@@ -1,0 +1,128 @@
+"""Wire models: the JSON representations clients see, in REST bodies and inside
+event data alike. One model per resource, so a chapter in `chapter.updated`
+is byte-for-byte the chapter `GET /courses/{courseId}/chapters` returns.
+
+Python attributes are snake_case; the wire is camelCase (`operationId`,
+`courseId`, ...), as the contract names them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from chalicelib.auth import Role
+from chalicelib.ids import iso
+
+Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+
+UploadStatus = Literal["uploading", "completing", "completed", "failed", "aborted"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "aborted"})
+OPEN_STATUSES: frozenset[str] = frozenset({"uploading", "completing"})
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: camelCase on the wire, strict on input."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class LibraryTarget(WireModel):
+    type: Literal["library"]
+
+
+class ChapterTarget(WireModel):
+    type: Literal["chapter"]
+    course_id: str
+    chapter_id: str
+
+
+UploadTarget = Annotated[LibraryTarget | ChapterTarget, Field(discriminator="type")]
+
+
+class Member(WireModel):
+    user_id: str
+    role: Role
+
+
+class ChapterItem(WireModel):
+    """A media file placed in a chapter, with enough of the file to render it."""
+
+    media_id: str
+    filename: str
+    content_type: str
+    size: int
+    added_at: Timestamp
+    added_by: str
+
+
+class Chapter(WireModel):
+    course_id: str
+    chapter_id: str
+    title: str
+    position: int
+    version: int
+    items: list[ChapterItem]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Course(WireModel):
+    course_id: str
+    title: str
+    created_by: str
+    created_at: Timestamp
+    members: list[Member]
+    chapters: list[Chapter]
+
+
+class MediaLink(WireModel):
+    course_id: str
+    chapter_id: str
+
+
+class MediaFile(WireModel):
+    media_id: str
+    user_id: str  # the owner: only they may link it
+    filename: str
+    content_type: str
+    size: int
+    key: str
+    operation_id: str | None
+    created_at: Timestamp
+    links: list[MediaLink]
+    download_url: str | None = None
+
+
+class UploadPart(WireModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class Upload(WireModel):
+    operation_id: str
+    upload_id: str
+    user_id: str
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    part_size: int
+    part_count: int
+    status: UploadStatus
+    target: UploadTarget
+    bytes_uploaded: int
+    media_id: str | None
+    reason: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    expires_at: Timestamp

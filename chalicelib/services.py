@@ -1,0 +1,87 @@
+"""The composition root: every client, store and service is built here, once per
+Lambda container, and nowhere else.
+
+Handlers call `container()`; tests build a `Container` of their own (or call
+`reset()` after changing the environment) so nothing is patched.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from threading import Lock
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.auth import Caller, TokenVerifier, bearer_token
+from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
+    from mypy_boto3_s3 import S3Client
+
+
+class Container:
+    def __init__(self, settings: Settings, session: boto3.session.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or boto3.session.Session(region_name=settings.aws_region)
+
+    # ---- AWS clients -------------------------------------------------------
+    @cached_property
+    def _aws_config(self) -> Config:
+        return Config(
+            retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+        )
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBServiceResource:
+        return self._session.resource("dynamodb", config=self._aws_config)
+
+    @cached_property
+    def dynamodb_client(self) -> DynamoDBClient:
+        return self.dynamodb.meta.client
+
+    @cached_property
+    def s3(self) -> S3Client:
+        # SigV4 and the regional endpoint: boto3's defaults (SigV2, global host)
+        # produce URLs that fail or redirect for browsers outside us-east-1.
+        s = self.settings
+        endpoint = s.s3_endpoint_url or f"https://s3.{s.aws_region}.amazonaws.com"
+        config = self._aws_config.merge(
+            Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path" if s.s3_endpoint_url else "virtual"},
+            )
+        )
+        return self._session.client("s3", endpoint_url=endpoint, config=config)
+
+    # ---- identity ----------------------------------------------------------
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(self.settings)
+
+    def caller(self, headers: Mapping[str, str]) -> Caller:
+        return self.verifier.verify(bearer_token(headers))
+
+
+_lock = Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                _container = Container(get_settings())
+    return _container
+
+
+def reset(replacement: Container | None = None) -> None:
+    """Forget the cached container (tests, after the environment changed)."""
+    global _container
+    get_settings.cache_clear()
+    _container = replacement

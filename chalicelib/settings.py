@@ -1,0 +1,95 @@
+"""One validated settings object, read from the environment.
+
+`chalice package` imports app.py without any of these variables, so nothing at
+import time may read settings: the composition root reads them on first use and
+fails fast with a message that names every missing or invalid variable.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable deployment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
+
+    # DynamoDB tables, one per aggregate (infra/template.json defines them all).
+    courses_table: str
+    media_table: str
+    uploads_table: str
+    connections_table: str
+    events_table: str
+
+    media_bucket: str
+    # The S3 endpoint presigned URLs point at. Empty means the regional AWS
+    # endpoint; the local stack points it at moto's server.
+    s3_endpoint_url: str = ""
+
+    # The API Gateway @connections endpoint, https://{api}.execute-api.{region}.amazonaws.com/{stage}.
+    websocket_endpoint: str = ""
+
+    # Identity: HS256 with a shared secret (local stack, tests) or RS256 via JWKS (Cognito).
+    auth_mode: Literal["hs256", "jwks"] = "hs256"
+    auth_jwt_secret: str = ""
+    auth_jwks_url: str = ""
+    auth_issuer: str = ""
+    auth_audience: str = ""
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    # Uploads
+    upload_max_bytes: int = Field(default=50 * 1024**3, gt=0, le=5 * 1024**4)
+    upload_allowed_types: str = (
+        "video/*,audio/*,image/*,application/pdf,"
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    )
+    presign_expiry_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    download_url_expiry_seconds: int = Field(default=300, ge=60, le=12 * 3600)
+    stale_upload_after_hours: float = Field(default=24.0, gt=0)
+    progress_broadcasts_per_second: float = Field(default=4.0, gt=0, le=4.0)
+
+    # Realtime
+    event_retention_hours: float = Field(default=24.0, gt=0)
+    broadcast_workers: int = Field(default=32, ge=1, le=256)
+    max_ws_message_bytes: int = Field(default=128 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _auth_is_complete(self) -> Settings:
+        if self.auth_mode == "hs256" and len(self.auth_jwt_secret) < 16:
+            raise ValueError("AUTH_JWT_SECRET must be at least 16 characters in hs256 mode")
+        if self.auth_mode == "jwks" and not (
+            self.auth_jwks_url and self.auth_issuer and self.auth_audience
+        ):
+            raise ValueError("jwks mode needs AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE")
+        return self
+
+    @property
+    def allowed_types(self) -> tuple[str, ...]:
+        return tuple(t.strip().lower() for t in self.upload_allowed_types.split(",") if t.strip())
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid course-media configuration: {problems}") from None
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

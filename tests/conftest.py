@@ -1,0 +1,93 @@
+"""Test isolation: no test can reach a real AWS account.
+
+Credentials are fake, every AWS config file is hidden, and any socket to a
+non-loopback address is refused, so a missing mock fails loudly instead of
+touching an account.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import services
+from chalicelib.auth import mint_token
+from devstack.provision import provision
+
+TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+REGION = "us-east-1"
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AUTH_MODE": "hs256",
+    "AUTH_JWT_SECRET": TEST_SECRET,
+    "MEDIA_BUCKET": "course-media-test",
+}
+for _name, _value in _FAKE_ENV.items():
+    os.environ[_name] = _value
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+
+_real_connect = socket.socket.connect
+_LOOPBACK = ("::1", "localhost")
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else address
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(host, str) and not host.startswith("127.") and host not in _LOOPBACK:
+        raise OSError(f"tests may not open network connections (to {host})")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    """moto's in-process AWS with every resource of infra/template.json created."""
+    with mock_aws():
+        env = provision(boto3.session.Session(region_name=REGION))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        services.reset()
+        try:
+            yield env
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            services.reset()
+
+
+@pytest.fixture
+def client(aws: dict[str, str]) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as c:
+        yield c
+
+
+def token_for(user_id: str, ttl_seconds: int = 3600) -> str:
+    return mint_token(TEST_SECRET, user_id, ttl_seconds)
+
+
+def auth(user_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user_id)}", "Content-Type": "application/json"}
