@@ -98,6 +98,36 @@ def validate(model: type[M], document: Any) -> M:
         raise InvalidInput("request is invalid", details=validation_details(exc)) from None
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def api_doc(
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    auth: bool = True,
+    query: type[BaseModel] | None = None,
+) -> Callable[[F], F]:
+    """Describe a route for docs/openapi.json (scripts/gen_docs.py reads this)
+    and for the malformed-input sweep test, which sends every documented body
+    model garbage. Apply it under the route decorator."""
+
+    def mark(fn: F) -> F:
+        fn.__api_doc__ = {  # type: ignore[attr-defined]
+            "summary": summary,
+            "body": body,
+            "response": response,
+            "status": status,
+            "auth": auth,
+            "query": query,
+        }
+        return fn
+
+    return mark
+
+
 def request_id(request: Request | None) -> str:
     if request is None:
         return "unknown"

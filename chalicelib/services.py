@@ -23,11 +23,20 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
 
+    from chalicelib.publisher import Publisher
+
 
 class Container:
-    def __init__(self, settings: Settings, session: boto3.session.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: boto3.session.Session | None = None,
+        *,
+        publisher: Publisher | None = None,
+    ) -> None:
         self.settings = settings
         self._session = session or boto3.session.Session(region_name=settings.aws_region)
+        self._publisher_override = publisher
 
     # ---- AWS clients -------------------------------------------------------
     @cached_property
@@ -65,6 +74,13 @@ class Container:
 
     def caller(self, headers: Mapping[str, str]) -> Caller:
         return self.verifier.verify(bearer_token(headers))
+
+    # ---- realtime ----------------------------------------------------------
+    @cached_property
+    def publisher(self) -> Publisher:
+        if self._publisher_override is not None:
+            return self._publisher_override
+        raise NotImplementedError("the realtime publisher lands with chalicelib/broadcast.py")
 
 
 _lock = Lock()
