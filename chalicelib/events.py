@@ -183,11 +183,13 @@ class Envelope(BaseModel):
     def without_data(self) -> Self:
         return self.model_copy(update={"data": None})
 
+    # by_alias: the data models are camelCase on the wire; without it pydantic
+    # dumps nested models with their snake_case attribute names.
     def wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
     def to_json(self) -> str:
-        return self.model_dump_json()
+        return self.model_dump_json(by_alias=True)
 
 
 class UploadStarted(Envelope):
