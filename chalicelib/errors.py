@@ -52,6 +52,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class VersionConflict(Conflict):
+    """An optimistic write lost: the record moved past the version the writer read."""
+
+    code = "version_conflict"
+
+
 class TooLarge(DomainError):
     status = 413
     code = "too_large"

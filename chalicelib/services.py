@@ -23,7 +23,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
 
+    from chalicelib.courses import CourseService
+    from chalicelib.media import MediaService
     from chalicelib.publisher import Publisher
+    from chalicelib.store.courses import CourseStore
+    from chalicelib.store.media import MediaStore
 
 
 class Container:
@@ -74,6 +78,35 @@ class Container:
 
     def caller(self, headers: Mapping[str, str]) -> Caller:
         return self.verifier.verify(bearer_token(headers))
+
+    # ---- courses and media --------------------------------------------------
+    @cached_property
+    def course_store(self) -> CourseStore:
+        from chalicelib.store.courses import CourseStore
+
+        return CourseStore(self.dynamodb.Table(self.settings.courses_table))
+
+    @cached_property
+    def courses(self) -> CourseService:
+        from chalicelib.courses import CourseService
+
+        return CourseService(self.course_store, self.publisher)
+
+    @cached_property
+    def media_store(self) -> MediaStore:
+        from chalicelib.store.media import MediaStore
+
+        return MediaStore(self.dynamodb.Table(self.settings.media_table))
+
+    @cached_property
+    def media(self) -> MediaService:
+        from chalicelib.media import MediaService
+        from chalicelib.store.media import S3Objects
+
+        objects = S3Objects(
+            self.s3, self.settings.media_bucket, self.settings.download_url_expiry_seconds
+        )
+        return MediaService(self.media_store, objects)
 
     # ---- realtime ----------------------------------------------------------
     @cached_property

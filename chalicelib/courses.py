@@ -1,0 +1,193 @@
+"""Courses, members and chapters: who may do what in a course, and chapter
+changes under optimistic concurrency.
+
+Role rules (docs/API.md, "Courses, chapters and media"): a non-member gets 404
+for every course resource, so nobody learns that a course exists by probing;
+any member reads; owners and editors write chapters; only owners manage members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.auth import ROLES, WRITERS, Role
+from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
+from chalicelib.events import ChapterData, ChapterUpdated, chapter_channels, chapter_paths
+from chalicelib.ids import new_id, utcnow
+from chalicelib.models import Chapter, Course, Member
+from chalicelib.publisher import Publisher
+from chalicelib.store.courses import CourseRecord, CourseSnapshot
+
+OWNERS: frozenset[Role] = frozenset({"owner"})
+MEMBERS: frozenset[Role] = frozenset(ROLES)
+
+
+class CourseRepository(Protocol):
+    def role_of(self, course_id: str, user_id: str) -> Role | None: ...
+    def get_chapter(self, course_id: str, chapter_id: str) -> Chapter | None: ...
+    def list_chapters(self, course_id: str) -> list[Chapter]: ...
+    def load(self, course_id: str) -> CourseSnapshot | None: ...
+    def create_course(self, course: CourseRecord) -> None: ...
+    def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None: ...
+    def remove_member(self, course_id: str, user_id: str, previous: Role) -> None: ...
+    def next_position(self, course_id: str) -> int: ...
+    def put_chapter(self, chapter: Chapter) -> None: ...
+    def replace_chapter(self, chapter: Chapter, expected_version: int) -> None: ...
+
+
+def stamp() -> datetime:
+    """Now, at the wire's millisecond precision, so a record read back equals
+    the one a service returned and published."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def course_not_found() -> NotFound:
+    return NotFound("course not found", code="course_not_found")
+
+
+class CourseService:
+    def __init__(self, store: CourseRepository, publisher: Publisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    # ---- access --------------------------------------------------------------
+    def role_of(self, course_id: str, user_id: str) -> Role | None:
+        return self._store.role_of(course_id, user_id)
+
+    def require_role(self, course_id: str, user_id: str, allowed: Collection[Role]) -> Role:
+        """The caller's role if it is one of `allowed`. A non-member (or a course
+        that does not exist) is NotFound, so probing reveals nothing; a member
+        whose role is not allowed is Forbidden."""
+        role = self._store.role_of(course_id, user_id)
+        if role is None:
+            raise course_not_found()
+        if role not in allowed:
+            raise Forbidden(
+                f"a course {role} may not do this",
+                code="forbidden",
+                details=[{"role": role, "allowed": sorted(allowed)}],
+            )
+        return role
+
+    def get_chapter(self, course_id: str, chapter_id: str) -> Chapter:
+        chapter = self._store.get_chapter(course_id, chapter_id)
+        if chapter is None:
+            raise NotFound("chapter not found", code="chapter_not_found")
+        return chapter
+
+    # ---- courses -------------------------------------------------------------
+    def create_course(self, user_id: str, title: str) -> Course:
+        record = CourseRecord(new_id("c"), title, user_id, stamp())
+        self._store.create_course(record)
+        return Course(
+            course_id=record.course_id,
+            title=record.title,
+            created_by=record.created_by,
+            created_at=record.created_at,
+            members=[Member(user_id=user_id, role="owner")],
+            chapters=[],
+        )
+
+    def get_course(self, course_id: str, user_id: str) -> Course:
+        snapshot = self._store.load(course_id)
+        if snapshot is None or not any(m.user_id == user_id for m in snapshot.members):
+            raise course_not_found()
+        c = snapshot.course
+        return Course(
+            course_id=c.course_id,
+            title=c.title,
+            created_by=c.created_by,
+            created_at=c.created_at,
+            members=snapshot.members,
+            chapters=snapshot.chapters,
+        )
+
+    # ---- members -------------------------------------------------------------
+    def set_member(self, course_id: str, actor: str, user_id: str, role: Role) -> Member:
+        self.require_role(course_id, actor, OWNERS)
+        previous = self._store.role_of(course_id, user_id)
+        self._store.set_role(course_id, user_id, role, previous)
+        return Member(user_id=user_id, role=role)
+
+    def remove_member(self, course_id: str, actor: str, user_id: str) -> None:
+        self.require_role(course_id, actor, OWNERS)
+        previous = self._store.role_of(course_id, user_id)
+        if previous is None:
+            raise NotFound("that user is not a member of the course", code="member_not_found")
+        self._store.remove_member(course_id, user_id, previous)
+
+    # ---- chapters ------------------------------------------------------------
+    def list_chapters(self, course_id: str, user_id: str) -> list[Chapter]:
+        self.require_role(course_id, user_id, MEMBERS)
+        return self._store.list_chapters(course_id)
+
+    def create_chapter(self, course_id: str, actor: str, title: str) -> Chapter:
+        self.require_role(course_id, actor, WRITERS)
+        now = stamp()
+        chapter = Chapter(
+            course_id=course_id,
+            chapter_id=new_id("ch"),
+            title=title,
+            position=self._store.next_position(course_id),
+            version=1,
+            items=[],
+            created_at=now,
+            updated_at=now,
+        )
+        self._store.put_chapter(chapter)
+        self.publish_chapter(chapter)
+        return chapter
+
+    def patch_chapter(
+        self,
+        course_id: str,
+        chapter_id: str,
+        actor: str,
+        *,
+        version: int,
+        title: str | None = None,
+        item_order: Sequence[str] | None = None,
+    ) -> Chapter:
+        """Retitle or reorder a chapter the writer read at `version`; a stale
+        version is a VersionConflict (409) and writes nothing."""
+        self.require_role(course_id, actor, WRITERS)
+        if title is None and item_order is None:
+            raise InvalidInput("nothing to change: give title or itemOrder", code="empty_patch")
+        current = self.get_chapter(course_id, chapter_id)
+        if current.version != version:
+            raise VersionConflict(
+                "the chapter changed since that version",
+                details=[{"expected": version, "current": current.version}],
+            )
+        items = current.items
+        if item_order is not None:
+            by_id = {item.media_id: item for item in current.items}
+            if len(item_order) != len(by_id) or set(item_order) != set(by_id):
+                raise InvalidInput(
+                    "itemOrder must list each of the chapter's mediaIds exactly once",
+                    code="invalid_item_order",
+                    details=[{"field": "itemOrder", "expected": sorted(by_id)}],
+                )
+            items = [by_id[media_id] for media_id in item_order]
+        updated = current.model_copy(
+            update={
+                "title": current.title if title is None else title,
+                "items": items,
+                "version": current.version + 1,
+                "updated_at": stamp(),
+            }
+        )
+        self._store.replace_chapter(updated, expected_version=current.version)
+        self.publish_chapter(updated)
+        return updated
+
+    def publish_chapter(self, chapter: Chapter, extra_resources: Sequence[str] = ()) -> None:
+        event = ChapterUpdated.new(
+            ChapterData(chapter=chapter),
+            course_id=chapter.course_id,
+            resources=[*chapter_paths(chapter.course_id, chapter.chapter_id), *extra_resources],
+        )
+        self._publisher.publish(event, chapter_channels(chapter.course_id))

@@ -1,0 +1,103 @@
+"""The media library: a user's files, newest first, a short-lived download URL,
+and deletion that refuses while a chapter still shows the file."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Protocol
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.models import MediaFile
+from chalicelib.store.media import MediaPage
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+class MediaRepository(Protocol):
+    def put_if_absent(self, media: MediaFile) -> bool: ...
+    def get(self, media_id: str) -> MediaFile | None: ...
+    def list_by_owner(
+        self, user_id: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> MediaPage: ...
+    def delete_unlinked(self, media_id: str, owner: str) -> None: ...
+
+
+class ObjectStore(Protocol):
+    def delete(self, key: str) -> None: ...
+    def download_url(self, key: str, filename: str) -> str: ...
+
+
+_Id = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$")
+]
+_Stamp = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9T:.Z+-]+$")]
+
+
+class _PageToken(BaseModel):
+    """Where a library page ended. It names the owner, so a token can only
+    continue the library it came from; the owner's id is never taken from it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    u: _Id
+    m: _Id
+    c: _Stamp
+
+
+def encode_token(user_id: str, last_key: dict[str, str]) -> str:
+    token = _PageToken(u=user_id, m=last_key["mediaId"], c=last_key["createdAt"])
+    raw = json.dumps(token.model_dump(), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(user_id: str, token: str) -> dict[str, str]:
+    bad = InvalidInput("nextToken is not valid", code="invalid_next_token")
+    if len(token) > 1024:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        parsed = _PageToken.model_validate_json(raw)
+    except (binascii.Error, ValueError, ValidationError):
+        raise bad from None
+    if parsed.u != user_id:
+        raise bad
+    return {"mediaId": parsed.m, "userId": user_id, "createdAt": parsed.c}
+
+
+class MediaService:
+    def __init__(self, store: MediaRepository, objects: ObjectStore) -> None:
+        self._store = store
+        self._objects = objects
+
+    def owned(self, media_id: str, user_id: str) -> MediaFile:
+        """The caller's media file; anyone else's is NotFound, like a missing one."""
+        media = self._store.get(media_id)
+        if media is None or media.user_id != user_id:
+            raise NotFound("media file not found", code="media_not_found")
+        return media
+
+    def library(
+        self, user_id: str, limit: int = PAGE_SIZE, next_token: str | None = None
+    ) -> tuple[list[MediaFile], str | None]:
+        start = decode_token(user_id, next_token) if next_token else None
+        page = self._store.list_by_owner(user_id, min(limit, MAX_PAGE_SIZE), start)
+        token = encode_token(user_id, page.last_key) if page.last_key else None
+        return page.items, token
+
+    def with_download_url(self, media_id: str, user_id: str) -> MediaFile:
+        media = self.owned(media_id, user_id)
+        url = self._objects.download_url(media.key, media.filename)
+        return media.model_copy(update={"download_url": url})
+
+    def delete(self, media_id: str, user_id: str) -> None:
+        media = self.owned(media_id, user_id)
+        # The record goes first, conditioned on having no links: an object
+        # without a record is unreachable garbage, a record without an object
+        # would be a broken file in someone's library.
+        self._store.delete_unlinked(media_id, user_id)
+        self._objects.delete(media.key)
