@@ -33,7 +33,15 @@ def environment(template: dict[str, Any] | None = None) -> dict[str, str]:
     """The functions' environment variables, as the template wires them."""
     template = template or load_template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    return {name: _resolve(value) for name, value in variables.items()}
+    resources = template["Resources"]
+    # Only values naming a resource are resolvable here; deploy-time parameters
+    # (AUTH_*) and URLs built with Fn::Sub (WEBSOCKET_ENDPOINT) come from the
+    # caller's own environment instead (tests, the local stack).
+    return {
+        name: _resolve(value)
+        for name, value in variables.items()
+        if not isinstance(value, dict) or _resolve(value) in resources
+    }
 
 
 def _table_spec(logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
