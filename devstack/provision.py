@@ -66,7 +66,7 @@ def create_tables(
     existing = set(ddb.list_tables().get("TableNames", []))
     created = []
     for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table" or logical_id in existing:
+        if resource.get("Type") != "AWS::DynamoDB::Table" or logical_id in existing:
             continue
         props = resource["Properties"]
         ddb.create_table(**_table_spec(logical_id, props))
