@@ -1,0 +1,141 @@
+"""The one gateway process: what API Gateway and CloudFront do in AWS, on one port.
+
+/api/...                     REST API (API Gateway REST, stage `api`)
+/ws                          WebSocket API (stage `ws`)
+/ws/@connections/{id}        its management API (also at /@connections/{id})
+/dev/token?user=NAME         a development token (HS256)
+/dev/demo, /dev/status       the seeded demo course; what the stack runs
+/                            the demo page and browser client (web/)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from chalicelib.auth import USER_ID, mint_token
+from chalicelib.http import error_body
+from devstack.rest import RestGateway
+from devstack.seed import Demo
+from devstack.websocket import WebSocketGateway
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DEV_TOKEN_TTL_SECONDS = 3600
+MAX_DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+
+
+class DevStaticFiles(StaticFiles):
+    """web/ as it is on disk: no caching, so an edit shows on the next reload."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if path.endswith(".js"):
+            # ES modules load only with a JavaScript MIME type, whatever /etc/mime.types says.
+            response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+        return response
+
+
+def _placeholder(status: dict[str, Any]) -> str:
+    return (
+        "<!doctype html><meta charset=utf-8><title>course-media local stack</title>"
+        "<h1>course-media local stack</h1><p>web/index.html does not exist yet. "
+        "The API answers at <a href=/api/health>/api/health</a>; see "
+        "<a href=/dev/demo>/dev/demo</a> and <a href=/dev/status>/dev/status</a>.</p>"
+        f"<pre>{status}</pre>"
+    )
+
+
+def _dev_token(secret: str) -> Callable[[Request], Any]:
+    async def dev_token(request: Request) -> Response:
+        user = request.query_params.get("user", "")
+        ttl_text = request.query_params.get("ttl", str(DEV_TOKEN_TTL_SECONDS))
+        if not USER_ID.match(user):
+            return JSONResponse(
+                error_body(
+                    "validation_error",
+                    "user must be 1-128 characters of letters, digits and ._@+-",
+                    [{"field": "user", "issue": "pattern"}],
+                ),
+                status_code=400,
+            )
+        if not ttl_text.isdigit() or not 1 <= int(ttl_text) <= MAX_DEV_TOKEN_TTL_SECONDS:
+            return JSONResponse(
+                error_body(
+                    "validation_error",
+                    f"ttl must be 1-{MAX_DEV_TOKEN_TTL_SECONDS} seconds",
+                    [{"field": "ttl", "issue": "range"}],
+                ),
+                status_code=400,
+            )
+        ttl = int(ttl_text)
+        return JSONResponse(
+            {"userId": user, "token": mint_token(secret, user, ttl), "expiresIn": ttl},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return dev_token
+
+
+def build(
+    *,
+    rest: RestGateway,
+    websockets: WebSocketGateway,
+    secret: str,
+    web_dir: Path,
+    demo: Callable[[], Demo | None],
+    status: Callable[[], dict[str, Any]],
+    lifespan: Any = None,
+) -> Starlette:
+    async def demo_endpoint(request: Request) -> Response:
+        current = demo()
+        if current is None:
+            return JSONResponse(error_body("not_found", "the stack runs without demo data"), 404)
+        return JSONResponse(current.describe(), headers={"Cache-Control": "no-store"})
+
+    async def status_endpoint(request: Request) -> Response:
+        return JSONResponse(status())
+
+    async def index(request: Request) -> Response:
+        page = web_dir / "index.html"
+        if page.is_file():
+            return FileResponse(page, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(_placeholder(status()))
+
+    connections = [
+        Route(path, websockets.post_to_connection, methods=["POST"])
+        for path in ("/ws/@connections/{connection_id}", "/@connections/{connection_id}")
+    ]
+    connections += [
+        Route(path, websockets.get_connection, methods=["GET"])
+        for path in ("/ws/@connections/{connection_id}", "/@connections/{connection_id}")
+    ]
+    connections += [
+        Route(path, websockets.delete_connection, methods=["DELETE"])
+        for path in ("/ws/@connections/{connection_id}", "/@connections/{connection_id}")
+    ]
+    routes: list[BaseRoute] = [
+        Route("/api", rest.handle, methods=METHODS),
+        Route("/api/{path:path}", rest.handle, methods=METHODS),
+        WebSocketRoute("/ws", websockets.endpoint),
+        *connections,
+        Route("/dev/token", _dev_token(secret), methods=["GET"]),
+        Route("/dev/demo", demo_endpoint, methods=["GET"]),
+        Route("/dev/status", status_endpoint, methods=["GET"]),
+        Route("/", index, methods=["GET", "HEAD"]),
+    ]
+    if web_dir.is_dir():
+        routes.append(Mount("/", DevStaticFiles(directory=web_dir)))
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,99 @@
+"""What the local stack is told: ports, host, secrets and timings, from flags or env.
+
+Flags win over environment variables, which win over the defaults, so `make run`
+needs neither while tests start the stack on free ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A fixed development secret keeps tokens valid across restarts of the stack.
+# It signs nothing outside this machine: production verifies RS256 via JWKS.
+DEV_SECRET = "course-media-local-development-secret"  # noqa: S105
+
+# API Gateway's WebSocket quotas, mirrored so a client that works here works there.
+WS_IDLE_SECONDS = 600.0
+WS_MAX_SECONDS = 7200.0
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    moto_port: int = 5000
+    secret: str = DEV_SECRET
+    web_dir: Path = ROOT / "web"
+    seed: bool = True
+    log_level: str = "info"
+    ws_idle_seconds: float = WS_IDLE_SECONDS
+    ws_max_seconds: float = WS_MAX_SECONDS
+    # Run every scheduled handler this often instead of on its own schedule.
+    schedule_seconds: float | None = None
+    # How long one SQS receive waits; also bounds how long a shutdown waits for the poller.
+    poll_wait_seconds: int = 1
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/ws"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+
+def _env_float(name: str) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else None
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description="course-media on one machine: moto's server, REST, WebSocket, "
+        "@connections, the S3-event poller, the scheduled sweep and the demo page.",
+    )
+    parser.add_argument("--host", default=env.get("DEVSTACK_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env.get("DEVSTACK_PORT", "8000")))
+    parser.add_argument("--moto-port", type=int, default=int(env.get("DEVSTACK_MOTO_PORT", "5000")))
+    parser.add_argument(
+        "--web-dir", type=Path, default=Path(env.get("DEVSTACK_WEB_DIR", str(ROOT / "web")))
+    )
+    parser.add_argument(
+        "--no-seed",
+        action="store_true",
+        default=env.get("DEVSTACK_NO_SEED", "") not in ("", "0", "false"),
+        help="start without the demo course",
+    )
+    parser.add_argument("--log-level", default=env.get("DEVSTACK_LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--schedule-seconds",
+        type=float,
+        default=_env_float("DEVSTACK_SCHEDULE_SECONDS"),
+        help="run scheduled handlers this often instead of on their own schedule",
+    )
+    args = parser.parse_args(argv)
+    secret = env.get("AUTH_JWT_SECRET", "")
+    return Options(
+        host=args.host,
+        port=args.port,
+        moto_port=args.moto_port,
+        secret=secret if len(secret) >= 16 else DEV_SECRET,
+        web_dir=args.web_dir,
+        seed=not args.no_seed,
+        log_level=args.log_level,
+        ws_idle_seconds=_env_float("DEVSTACK_WS_IDLE_SECONDS") or WS_IDLE_SECONDS,
+        ws_max_seconds=_env_float("DEVSTACK_WS_MAX_SECONDS") or WS_MAX_SECONDS,
+        schedule_seconds=args.schedule_seconds,
+        poll_wait_seconds=int(env.get("DEVSTACK_POLL_WAIT_SECONDS", "1")),
+    )

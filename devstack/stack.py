@@ -1,0 +1,304 @@
+"""Start, run and stop the whole local stack in one process.
+
+Order matters: moto's server first, then the resources from infra/template.json,
+then the app's environment, and only then the app import (chalicelib reads some
+of its environment at import time). Shutdown runs in reverse on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Any
+
+import boto3
+import uvicorn
+from moto.server import ThreadedMotoServer
+
+from devstack.handlers import AppHandlers, LambdaHandler, lambda_context
+from devstack.options import ROOT, Options, parse
+from devstack.poller import QueuePoller
+from devstack.scheduler import Schedule, UnsupportedSchedule
+
+log = logging.getLogger("devstack")
+
+REGION = "us-east-1"
+DEFAULT_BUCKET = "course-media-local"
+# Lambda runs each invocation in its own sandbox; here they share a pool.
+WORKERS = 32
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def app_environment(options: Options, provisioned: dict[str, str]) -> dict[str, str]:
+    """The app's environment: moto for every AWS call, URLs a browser can reach."""
+    env = {
+        # Fake credentials and no profile: nothing here can reach a real account.
+        "AWS_ACCESS_KEY_ID": "devstack",
+        "AWS_SECRET_ACCESS_KEY": "devstack",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_ENDPOINT_URL": options.moto_url,
+        "MEDIA_BUCKET": DEFAULT_BUCKET,
+        **provisioned,
+        "S3_ENDPOINT_URL": options.moto_url,
+        "WEBSOCKET_ENDPOINT": f"{options.base_url}/ws",
+        "AUTH_MODE": "hs256",
+        "AUTH_JWT_SECRET": options.secret,
+    }
+    return env
+
+
+class Stack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.stop = threading.Event()
+        self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lambda")
+        self.moto: ThreadedMotoServer | None = None
+        self.server: uvicorn.Server | None = None
+        self.pollers: list[QueuePoller] = []
+        self.schedules: list[Schedule] = []
+        self.handlers: AppHandlers | None = None
+        self.demo: Any = None
+        self.env: dict[str, str] = {}
+        self._websockets: Any = None
+        self._signalled = False
+
+    # ---- lifecycle -----------------------------------------------------------
+    def run(self) -> int:
+        o = self.options
+        for name, port in (("gateway", o.port), ("moto", o.moto_port)):
+            if not port_free(o.host, port):
+                print(
+                    f"devstack: {o.host}:{port} ({name}) is in use; pick another with "
+                    f"--{'port' if name == 'gateway' else 'moto-port'}",
+                    file=sys.stderr,
+                )
+                return 1
+        self._install_signal_handlers()
+        try:
+            self._start_aws()
+            if self._signalled:
+                return 0
+            self._serve()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _install_signal_handlers(self) -> None:
+        # uvicorn swaps in its own while serving and re-raises the signal after a
+        # graceful exit: ours then only notes it, so the cleanup below still runs.
+        def note(signum: int, frame: FrameType | None) -> None:
+            self._signalled = True
+            if self.server is not None:
+                self.server.should_exit = True
+
+        signal.signal(signal.SIGINT, note)
+        signal.signal(signal.SIGTERM, note)
+
+    def _start_aws(self) -> None:
+        o = self.options
+        self.moto = ThreadedMotoServer(ip_address=o.host, port=o.moto_port, verbose=False)
+        self.moto.start()
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(app_environment(o, {}))
+        from devstack.provision import provision
+
+        session = boto3.session.Session(region_name=REGION)
+        self.env = app_environment(o, provision(session, o.moto_url))
+        os.environ.update(self.env)
+
+    def _import_app(self) -> Any:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        import importlib
+
+        from devstack.rest import chalice_config
+
+        module = importlib.import_module("app")
+        app = module.app
+        config = chalice_config(app, ROOT)
+        # The stage's variables, as `chalice local` applies them; ours win.
+        os.environ.update({**config.environment_variables, **self.env})
+        return app, config
+
+    def _serve(self) -> None:
+        o = self.options
+        app, config = self._import_app()
+        # Imported only now: chalicelib reads its environment at import time.
+        from devstack import gateway
+        from devstack.rest import RestGateway
+        from devstack.seed import seed
+        from devstack.websocket import WebSocketGateway
+
+        self.handlers = AppHandlers(app)
+        domain = f"{o.host}:{o.port}"
+        rest = RestGateway(app, config, self.executor, domain)
+        if o.seed:
+            self.demo = seed(rest.invoke, o.secret)
+
+        async def invoke(handler: LambdaHandler, event: dict[str, Any], name: str) -> Any:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, handler, event, lambda_context(name))
+
+        websockets = WebSocketGateway(
+            self.handlers, invoke, domain, o.ws_idle_seconds, o.ws_max_seconds
+        )
+        self._websockets = websockets
+        # Chalice's own app.websocket_api would otherwise post to execute-api in AWS.
+        app.websocket_api.session = boto3.session.Session(region_name=REGION)
+        app.websocket_api._endpoint = f"{o.base_url}/ws"
+
+        asgi = gateway.build(
+            rest=rest,
+            websockets=websockets,
+            secret=o.secret,
+            web_dir=o.web_dir,
+            demo=lambda: self.demo,
+            status=self.status,
+        )
+        uv_config = uvicorn.Config(
+            asgi,
+            host=o.host,
+            port=o.port,
+            log_level=o.log_level,
+            lifespan="off",
+            ws_max_size=128 * 1024,
+            timeout_graceful_shutdown=3,
+        )
+        self.server = _Server(uv_config, on_started=self._started)
+        if self._signalled:
+            return
+        self.server.run()
+
+    def _started(self) -> None:
+        self._start_event_sources()
+        print(self.banner(), flush=True)
+
+    def _start_event_sources(self) -> None:
+        assert self.handlers is not None
+        sqs = boto3.session.Session(region_name=REGION).client(
+            "sqs", endpoint_url=self.options.moto_url
+        )
+        for queue in self.handlers.queues():
+            poller = QueuePoller(queue, sqs, REGION, self.stop, self.options.poll_wait_seconds)
+            poller.start()
+            self.pollers.append(poller)
+        for scheduled in self.handlers.schedules():
+            try:
+                schedule = Schedule(scheduled, REGION, self.stop, self.options.schedule_seconds)
+            except UnsupportedSchedule as exc:
+                log.warning("not scheduling %s: %s", scheduled.name, exc)
+                continue
+            schedule.start()
+            self.schedules.append(schedule)
+
+    def _shutdown(self) -> None:
+        self.stop.set()
+        for thread in [*self.pollers, *self.schedules]:
+            thread.join(timeout=self.options.poll_wait_seconds + 5)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.moto is not None:
+            self.moto.stop()
+        print("devstack: stopped", flush=True)
+
+    # ---- what it serves ------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        o = self.options
+        handlers = self.handlers.summary() if self.handlers else {}
+        return {
+            "urls": {
+                "web": f"{o.base_url}/",
+                "api": f"{o.base_url}/api",
+                "websocket": o.ws_url,
+                "connections": f"{o.base_url}/ws/@connections",
+                "aws": o.moto_url,
+            },
+            "handlers": handlers,
+            "pollers": [
+                {"queue": p.handler.queue_name, "url": p.queue_url, "delivered": p.delivered}
+                for p in self.pollers
+            ],
+            "schedules": [
+                {"handler": s.handler.name, "runs": s.describe()} for s in self.schedules
+            ],
+            "connections": len(self._websockets.connections) if self._websockets else 0,
+            "env": self.env,
+        }
+
+    def banner(self) -> str:
+        o = self.options
+        h: dict[str, Any] = (
+            self.handlers.summary() if self.handlers else {"websocket": [], "routes": 0}
+        )
+        ws = ", ".join(h["websocket"]) or "none yet"
+        lines = [
+            "",
+            "course-media local stack",
+            f"  demo page     {o.base_url}/",
+            f"  REST API      {o.base_url}/api   ({h['routes']} routes; {o.base_url}/api/health)",
+            f"  WebSocket     {o.ws_url}?token=TOKEN   (handlers: {ws})",
+            f"  @connections  {o.base_url}/ws/@connections/{{connectionId}}",
+            f"  dev token     {o.base_url}/dev/token?user=NAME",
+            f"  AWS (moto)    {o.moto_url}",
+        ]
+        for p in self.pollers:
+            lines.append(f"  S3 events     queue {p.handler.queue_name} -> {p.handler.name}")
+        for s in self.schedules:
+            lines.append(f"  schedule      {s.handler.name}: {s.describe()}")
+        if self.demo is not None:
+            d = self.demo
+            lines.append(f'  demo course   {d.course_id or "(not created)"}  "{d.course_title}"')
+            if d.chapter_ids:
+                lines.append(f"  chapters      {', '.join(d.chapter_ids)}")
+            for user, role in d.members.items():
+                lines.append(f"    {user:<6} {role:<7} {d.token(user)}")
+            if d.note:
+                lines.append(f"  note          {d.note}")
+        lines += ["Press Ctrl-C to stop.", ""]
+        return "\n".join(lines)
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_started()
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    logging.basicConfig(
+        level=getattr(logging, options.log_level.upper(), logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # moto and botocore narrate every request at INFO; the stack's own lines matter here.
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return Stack(options).run()
