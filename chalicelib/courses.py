@@ -48,6 +48,18 @@ def course_not_found() -> NotFound:
     return NotFound("course not found", code="course_not_found")
 
 
+def _course(snapshot: CourseSnapshot) -> Course:
+    c = snapshot.course
+    return Course(
+        course_id=c.course_id,
+        title=c.title,
+        created_by=c.created_by,
+        created_at=c.created_at,
+        members=snapshot.members,
+        chapters=snapshot.chapters,
+    )
+
+
 class CourseService:
     def __init__(self, store: CourseRepository, publisher: Publisher) -> None:
         self._store = store
@@ -82,28 +94,13 @@ class CourseService:
     def create_course(self, user_id: str, title: str) -> Course:
         record = CourseRecord(new_id("c"), title, user_id, stamp())
         self._store.create_course(record)
-        return Course(
-            course_id=record.course_id,
-            title=record.title,
-            created_by=record.created_by,
-            created_at=record.created_at,
-            members=[Member(user_id=user_id, role="owner")],
-            chapters=[],
-        )
+        return _course(CourseSnapshot(record, [Member(user_id=user_id, role="owner")], []))
 
     def get_course(self, course_id: str, user_id: str) -> Course:
         snapshot = self._store.load(course_id)
         if snapshot is None or not any(m.user_id == user_id for m in snapshot.members):
             raise course_not_found()
-        c = snapshot.course
-        return Course(
-            course_id=c.course_id,
-            title=c.title,
-            created_by=c.created_by,
-            created_at=c.created_at,
-            members=snapshot.members,
-            chapters=snapshot.chapters,
-        )
+        return _course(snapshot)
 
     # ---- members -------------------------------------------------------------
     def set_member(self, course_id: str, actor: str, user_id: str, role: Role) -> Member:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chalicelib.courses import CourseService
+    from chalicelib.linking import LinkService
     from chalicelib.media import MediaService
     from chalicelib.publisher import Publisher
     from chalicelib.store.courses import CourseStore
@@ -107,6 +108,16 @@ class Container:
             self.s3, self.settings.media_bucket, self.settings.download_url_expiry_seconds
         )
         return MediaService(self.media_store, objects)
+
+    @cached_property
+    def linker(self) -> LinkService:
+        from chalicelib.linking import LinkService
+        from chalicelib.store.links import LinkStore
+
+        links = LinkStore(
+            self.dynamodb_client, self.settings.courses_table, self.settings.media_table
+        )
+        return LinkService(self.courses, self.media_store, links, self.publisher)
 
     # ---- realtime ----------------------------------------------------------
     @cached_property

@@ -1,0 +1,189 @@
+"""Course, member, chapter and chapter-media routes.
+
+Who may call what is decided by the services (chalicelib/courses.py,
+chalicelib/linking.py); these handlers only parse, delegate and shape the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from chalice.app import Blueprint, Response
+from pydantic import ConfigDict, Field, StringConstraints
+
+from chalicelib.auth import USER_ID, Role
+from chalicelib.errors import InvalidInput
+from chalicelib.http import api_doc, json_response, parse_body
+from chalicelib.models import Chapter, Course, Member, WireModel
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.services import container
+
+bp = Blueprint(__name__)
+
+COURSE = "/courses/{courseId}"
+CHAPTER = COURSE + "/chapters/{chapterId}"
+CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
+
+MAX_ITEMS = 1000
+
+# Ids the server issued; anything else cannot name a resource and is refused
+# before it reaches DynamoDB (whose key size limit would turn it into a 5xx).
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_ID.pattern)]
+
+
+class StrictRequest(WireModel):
+    model_config = ConfigDict(strict=True)
+
+
+class CreateCourse(StrictRequest):
+    title: Title
+
+
+class PutMember(StrictRequest):
+    role: Role
+
+
+class CreateChapter(StrictRequest):
+    title: Title
+
+
+class PatchChapter(StrictRequest):
+    version: int = Field(ge=1)
+    title: Title | None = None
+    item_order: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+
+
+class LinkMedia(StrictRequest):
+    position: int | None = Field(default=None, ge=0, le=MAX_ITEMS)
+
+
+class ChapterList(WireModel):
+    chapters: list[Chapter]
+
+
+def ids(**values: str) -> None:
+    bad = [{"field": name, "issue": "invalid_id"} for name, v in values.items() if not _ID.match(v)]
+    if bad:
+        raise InvalidInput("a path parameter is not a valid id", details=bad)
+
+
+def _user(user_id: str) -> None:
+    if not USER_ID.match(user_id):
+        raise InvalidInput(
+            "userId is not a valid user id", details=[{"field": "userId", "issue": "invalid_id"}]
+        )
+
+
+@bp.route("/courses", methods=["POST"], cors=CORS)
+@api_doc(
+    "Create a course; the caller becomes its owner", body=CreateCourse, response=Course, status=201
+)
+def create_course() -> Response:
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, CreateCourse)
+    return json_response(container().courses.create_course(caller.user_id, body.title), 201)
+
+
+@bp.route(COURSE, methods=["GET"], cors=CORS)
+@api_doc("A course with its members, chapters and their items", response=Course)
+def get_course(courseId: str) -> Response:  # noqa: N803 - the path parameter's name
+    caller = current_caller(bp)
+    ids(courseId=courseId)
+    return json_response(container().courses.get_course(courseId, caller.user_id))
+
+
+@bp.route(COURSE + "/members/{userId}", methods=["PUT"], cors=CORS)
+@api_doc("Add a member or change their role (owners only)", body=PutMember, response=Member)
+def put_member(courseId: str, userId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    ids(courseId=courseId)
+    _user(userId)
+    body = parse_body(bp.current_request, PutMember)
+    member = container().courses.set_member(courseId, caller.user_id, userId, body.role)
+    return json_response(member)
+
+
+@bp.route(COURSE + "/members/{userId}", methods=["DELETE"], cors=CORS)
+@api_doc("Remove a member (owners only; never the last owner)", status=204)
+def delete_member(courseId: str, userId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId)
+    _user(userId)
+    container().courses.remove_member(courseId, caller.user_id, userId)
+    return Response(body="", status_code=204)
+
+
+@bp.route(COURSE + "/chapters", methods=["POST"], cors=CORS)
+@api_doc(
+    "Add a chapter at the end (owners, editors)", body=CreateChapter, response=Chapter, status=201
+)
+def create_chapter(courseId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    ids(courseId=courseId)
+    body = parse_body(bp.current_request, CreateChapter)
+    chapter = container().courses.create_chapter(courseId, caller.user_id, body.title)
+    return json_response(chapter, 201)
+
+
+@bp.route(COURSE + "/chapters", methods=["GET"], cors=CORS)
+@api_doc("The course's chapters, ordered by position", response=ChapterList)
+def list_chapters(courseId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId)
+    chapters = container().courses.list_chapters(courseId, caller.user_id)
+    return json_response(ChapterList(chapters=chapters))
+
+
+@bp.route(CHAPTER, methods=["PATCH"], cors=CORS)
+@api_doc(
+    "Retitle or reorder a chapter at the version read (owners, editors)",
+    body=PatchChapter,
+    response=Chapter,
+)
+def patch_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    ids(courseId=courseId, chapterId=chapterId)
+    body = parse_body(bp.current_request, PatchChapter)
+    chapter = container().courses.patch_chapter(
+        courseId,
+        chapterId,
+        caller.user_id,
+        version=body.version,
+        title=body.title,
+        item_order=body.item_order,
+    )
+    return json_response(chapter)
+
+
+@bp.route(CHAPTER_MEDIA, methods=["PUT"], cors=CORS)
+@api_doc(
+    "Link the caller's media file into a chapter (idempotent; owners, editors)",
+    body=LinkMedia,
+    response=Chapter,
+)
+def link_media(courseId: str, chapterId: str, mediaId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    ids(courseId=courseId, chapterId=chapterId, mediaId=mediaId)
+    body = parse_body(bp.current_request, LinkMedia)
+    chapter = container().linker.link(
+        courseId, chapterId, mediaId, caller.user_id, position=body.position
+    )
+    return json_response(chapter)
+
+
+@bp.route(CHAPTER_MEDIA, methods=["DELETE"], cors=CORS)
+@api_doc("Unlink a media file from a chapter (owners, editors)", response=Chapter)
+def unlink_media(courseId: str, chapterId: str, mediaId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId, chapterId=chapterId, mediaId=mediaId)
+    chapter = container().linker.unlink(courseId, chapterId, mediaId, caller.user_id)
+    return json_response(chapter)
