@@ -37,3 +37,193 @@ class InMemoryPublisher:
 
     def types_on(self, channel: str) -> list[str]:
         return [e.type for e in self.on(channel)]
+
+
+# ---- courses, media and links: the same contracts as chalicelib/store/* ------
+
+from chalicelib.auth import ROLES, Role  # noqa: E402 - appended section
+from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict  # noqa: E402
+from chalicelib.ids import iso  # noqa: E402
+from chalicelib.models import Chapter, MediaFile, MediaLink, Member  # noqa: E402
+from chalicelib.store.courses import CourseRecord, CourseSnapshot  # noqa: E402
+from chalicelib.store.media import MediaPage  # noqa: E402
+
+
+class InMemoryCourseStore:
+    """chalicelib.store.courses.CourseStore in memory, conditions included."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.courses: dict[str, CourseRecord] = {}
+        self.roles: dict[tuple[str, str], Role] = {}
+        self.chapters: dict[tuple[str, str], Chapter] = {}
+        self._next_position: dict[str, int] = defaultdict(int)
+
+    def role_of(self, course_id: str, user_id: str) -> Role | None:
+        return self.roles.get((course_id, user_id))
+
+    def get_chapter(self, course_id: str, chapter_id: str) -> Chapter | None:
+        return self.chapters.get((course_id, chapter_id))
+
+    def list_chapters(self, course_id: str) -> list[Chapter]:
+        found = [c for (cid, _), c in self.chapters.items() if cid == course_id]
+        return sorted(found, key=lambda c: (c.position, c.chapter_id))
+
+    def load(self, course_id: str) -> CourseSnapshot | None:
+        course = self.courses.get(course_id)
+        if course is None:
+            return None
+        members = sorted(
+            (
+                Member(user_id=uid, role=role)
+                for (cid, uid), role in self.roles.items()
+                if cid == course_id
+            ),
+            key=lambda m: (ROLES.index(m.role), m.user_id),
+        )
+        return CourseSnapshot(course, members, self.list_chapters(course_id))
+
+    def create_course(self, course: CourseRecord) -> None:
+        with self._lock:
+            self.courses[course.course_id] = course
+            self.roles[(course.course_id, course.created_by)] = "owner"
+
+    def _owners(self, course_id: str) -> int:
+        return sum(1 for (cid, _), r in self.roles.items() if cid == course_id and r == "owner")
+
+    def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None:
+        with self._lock:
+            if self.roles.get((course_id, user_id)) != previous:
+                raise Conflict("membership changed", code="member_changed")
+            if previous == "owner" and role != "owner" and self._owners(course_id) <= 1:
+                raise Conflict("a course must keep at least one owner", code="last_owner")
+            self.roles[(course_id, user_id)] = role
+
+    def remove_member(self, course_id: str, user_id: str, previous: Role) -> None:
+        with self._lock:
+            if self.roles.get((course_id, user_id)) != previous:
+                raise Conflict("membership changed", code="member_changed")
+            if previous == "owner" and self._owners(course_id) <= 1:
+                raise Conflict("a course must keep at least one owner", code="last_owner")
+            del self.roles[(course_id, user_id)]
+
+    def next_position(self, course_id: str) -> int:
+        with self._lock:
+            if course_id not in self.courses:
+                raise NotFound("course not found", code="course_not_found")
+            position = self._next_position[course_id]
+            self._next_position[course_id] += 1
+            return position
+
+    def put_chapter(self, chapter: Chapter) -> None:
+        with self._lock:
+            self.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+
+    def replace_chapter(self, chapter: Chapter, expected_version: int) -> None:
+        with self._lock:
+            current = self.chapters.get((chapter.course_id, chapter.chapter_id))
+            if current is None or current.version != expected_version:
+                raise VersionConflict("the chapter changed since that version")
+            self.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+
+
+class InMemoryMediaStore:
+    """chalicelib.store.media.MediaStore in memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.files: dict[str, MediaFile] = {}
+
+    def put_if_absent(self, media: MediaFile) -> bool:
+        with self._lock:
+            if media.media_id in self.files:
+                return False
+            self.files[media.media_id] = media
+            return True
+
+    def get(self, media_id: str) -> MediaFile | None:
+        return self.files.get(media_id)
+
+    def list_by_owner(
+        self, user_id: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> MediaPage:
+        mine = sorted(
+            (m for m in self.files.values() if m.user_id == user_id),
+            key=lambda m: (iso(m.created_at), m.media_id),
+            reverse=True,
+        )
+        if start_key:
+            after = (start_key["createdAt"], start_key["mediaId"])
+            mine = [m for m in mine if (iso(m.created_at), m.media_id) < after]
+        page = mine[:limit]
+        last = page[-1] if len(mine) > limit else None
+        last_key = (
+            {"mediaId": last.media_id, "userId": user_id, "createdAt": iso(last.created_at)}
+            if last
+            else None
+        )
+        return MediaPage(page, last_key)
+
+    def delete_unlinked(self, media_id: str, owner: str) -> None:
+        with self._lock:
+            media = self.files.get(media_id)
+            if media is None or media.user_id != owner:
+                raise NotFound("media file not found")
+            if media.links:
+                raise Conflict("the media file is linked into a chapter", code="media_linked")
+            del self.files[media_id]
+
+
+class InMemoryObjects:
+    """The media bucket: which keys were deleted, and stand-in download URLs."""
+
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete(self, key: str) -> None:
+        self.deleted.append(key)
+
+    def download_url(self, key: str, filename: str) -> str:
+        return f"https://bucket.example/{key}?signed"
+
+
+class InMemoryLinkStore:
+    """chalicelib.store.links.LinkStore over the two in-memory stores: all or nothing."""
+
+    def __init__(self, courses: InMemoryCourseStore, media: InMemoryMediaStore) -> None:
+        self._courses = courses
+        self._media = media
+        # Set to make the next N writes lose an optimistic race, as a
+        # concurrent writer would make them.
+        self.lose_races = 0
+
+    def _check(self, chapter: Chapter, expected_version: int, actor: str) -> None:
+        current = self._courses.get_chapter(chapter.course_id, chapter.chapter_id)
+        if self.lose_races > 0 or current is None or current.version != expected_version:
+            self.lose_races = max(0, self.lose_races - 1)
+            raise VersionConflict("the chapter changed since it was read")
+        if self._courses.role_of(chapter.course_id, actor) not in ("owner", "editor"):
+            raise Forbidden("only course owners and editors may change chapter media")
+
+    def link(
+        self, chapter: Chapter, expected_version: int, media_id: str, owner: str, actor: str
+    ) -> None:
+        with self._courses._lock, self._media._lock:
+            self._check(chapter, expected_version, actor)
+            media = self._media.files.get(media_id)
+            link = MediaLink(course_id=chapter.course_id, chapter_id=chapter.chapter_id)
+            if media is None or media.user_id != owner or link in media.links:
+                raise NotFound("media file not found", code="media_not_found")
+            self._courses.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+            self._media.files[media_id] = media.model_copy(update={"links": [*media.links, link]})
+
+    def unlink(self, chapter: Chapter, expected_version: int, media_id: str, actor: str) -> None:
+        with self._courses._lock, self._media._lock:
+            self._check(chapter, expected_version, actor)
+            media = self._media.files.get(media_id)
+            link = MediaLink(course_id=chapter.course_id, chapter_id=chapter.chapter_id)
+            if media is None or link not in media.links:
+                raise NotFound("media file not found", code="media_not_found")
+            self._courses.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+            links = [x for x in media.links if x != link]
+            self._media.files[media_id] = media.model_copy(update={"links": links})
