@@ -1,11 +1,11 @@
-"""The one gateway process: what API Gateway and CloudFront do in AWS, on one port.
+"""The one gateway process: what API Gateway does in AWS, on one port.
 
-/api/...                     REST API (API Gateway REST, stage `api`)
-/ws                          WebSocket API (stage `ws`)
-/ws/@connections/{id}        its management API (also at /@connections/{id})
-/dev/token?user=NAME         a development token (HS256)
-/dev/demo, /dev/status       the seeded demo course; what the stack runs
-/                            the demo page and browser client (web/)
+- `/api/...`: the REST API (API Gateway REST, stage `api`)
+- `/ws`: the WebSocket API (stage `ws`)
+- `/ws/@connections/{id}`: its management API (also at `/@connections/{id}`)
+- `/dev/token?user=NAME`: a development token (HS256)
+- `/dev/demo`, `/dev/status`, `/dev/connections`: the demo course, what runs, open sockets
+- `/`: the demo page and the browser client (web/)
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ def build(
     async def status_endpoint(request: Request) -> Response:
         return JSONResponse(status())
 
+    async def connections_endpoint(request: Request) -> Response:
+        return JSONResponse({"connections": websockets.describe()})
+
     async def index(request: Request) -> Response:
         page = web_dir / "index.html"
         if page.is_file():
@@ -134,6 +137,7 @@ def build(
         Route("/dev/token", _dev_token(secret), methods=["GET"]),
         Route("/dev/demo", demo_endpoint, methods=["GET"]),
         Route("/dev/status", status_endpoint, methods=["GET"]),
+        Route("/dev/connections", connections_endpoint, methods=["GET"]),
         Route("/", index, methods=["GET", "HEAD"]),
     ]
     if web_dir.is_dir():

@@ -284,6 +284,20 @@ class WebSocketGateway:
             else:
                 await asyncio.wait_for(conn.socket.send_text(text), SEND_TIMEOUT_SECONDS)
 
+    def describe(self) -> list[dict[str, Any]]:
+        """GET /dev/connections: the open connections, for debugging and tests."""
+        return [
+            {
+                "connectionId": c.id,
+                "connectedAt": _iso(c.connected_at),
+                "lastActiveAt": _iso(c.last_active_at),
+                "sourceIp": c.source_ip,
+                "userAgent": c.user_agent,
+            }
+            for c in self.connections.values()
+            if not c.closing
+        ]
+
     # ---- the @connections API ----------------------------------------------
     def _live(self, request: Request) -> Connection | None:
         conn = self.connections.get(request.path_params["connection_id"])

@@ -1,0 +1,173 @@
+"""The local stack as the e2e tests meet it: `python -m devstack` in a subprocess on
+free ports, reached over HTTP and WebSocket like any client would.
+
+One stack per test session (per xdist worker): every e2e module carries
+`pytest.mark.xdist_group("stack")` so `--dist loadgroup` runs them on one worker
+and the stack starts once. It is stopped by its PID at the end; its output is
+kept in the session's temporary directory and shown when it fails to start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from websockets.sync.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 60
+RECV_TIMEOUT_SECONDS = 5.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    base_url: str
+    ws_url: str
+    moto_url: str
+    pid: int
+    log: Path
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def api(self, path: str) -> str:
+        return f"{self.base_url}/api{path}"
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            response = requests.get(f"{self.base_url}/dev/token", params={"user": user}, timeout=5)
+            response.raise_for_status()
+            self._tokens[user] = response.json()["token"]
+        return self._tokens[user]
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+    def call(self, method: str, path: str, user: str, body: Any = None) -> requests.Response:
+        return requests.request(
+            method, self.api(path), headers=self.headers(user), json=body, timeout=10
+        )
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = requests.get(f"{self.base_url}/dev/status", timeout=5).json()
+        return result
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], stack: Stack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the stack exited with {process.returncode}:\n{stack.output()[-4000:]}")
+        try:
+            if requests.get(stack.api("/health"), timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the stack did not answer within {START_TIMEOUT_SECONDS} s:\n{stack.output()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    port, moto_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("devstack") / "devstack.log"
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    env["PYTHONUNBUFFERED"] = "1"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+            [sys.executable, "-m", "devstack", "--port", str(port), "--moto-port", str(moto_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    stack = Stack(
+        base_url=f"http://127.0.0.1:{port}",
+        ws_url=f"ws://127.0.0.1:{port}/ws",
+        moto_url=f"http://127.0.0.1:{moto_port}",
+        pid=process.pid,
+        log=log,
+    )
+    try:
+        _wait_until_healthy(process, stack)
+        yield stack
+    finally:
+        _stop(process)
+
+
+class Socket:
+    """A WebSocket client that reads the server's envelopes as dicts."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+
+    def send(self, message: dict[str, Any] | str) -> None:
+        self.connection.send(message if isinstance(message, str) else json.dumps(message))
+
+    def recv(self, timeout: float = RECV_TIMEOUT_SECONDS) -> dict[str, Any]:
+        raw = self.connection.recv(timeout=timeout)
+        document: dict[str, Any] = json.loads(raw)
+        return document
+
+    def recv_until(
+        self, match: Callable[[dict[str, Any]], bool], timeout: float = RECV_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
+        """The first message that matches, skipping others (e.g. progress)."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.recv(timeout=left)
+            except TimeoutError:
+                break
+            if match(message):
+                return message
+            seen.append(message.get("type"))
+        raise AssertionError(f"no matching message within {timeout} s; saw {seen}")
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.send(message)
+        return self.recv()
+
+
+@pytest.fixture
+def ws(stack: Stack) -> Iterator[Callable[..., Socket]]:
+    """Open sockets as a user: `ws("alice")`; all are closed after the test."""
+    with ExitStack() as opened:
+
+        def open_socket(user: str, user_agent: str | None = None) -> Socket:
+            url = f"{stack.ws_url}?token={stack.token(user)}"
+            connection = connect(url, user_agent_header=user_agent, open_timeout=5)
+            return Socket(opened.enter_context(connection))
+
+        yield open_socket
