@@ -15,19 +15,24 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
-from chalicelib.settings import Settings, get_settings
+from chalicelib.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
 
+    from chalicelib.broadcast import FanOut
     from chalicelib.courses import CourseService
     from chalicelib.linking import LinkService
     from chalicelib.media import MediaService
     from chalicelib.publisher import Publisher
+    from chalicelib.realtime import RealtimeService
+    from chalicelib.store.connections import ConnectionStore
     from chalicelib.store.courses import CourseStore
+    from chalicelib.store.events import EventLog
     from chalicelib.store.media import MediaStore
 
 
@@ -124,7 +129,85 @@ class Container:
     def publisher(self) -> Publisher:
         if self._publisher_override is not None:
             return self._publisher_override
-        raise NotImplementedError("the realtime publisher lands with chalicelib/broadcast.py")
+        from chalicelib.broadcast import BroadcastPublisher
+
+        return BroadcastPublisher(
+            self.event_log,
+            self.connections,
+            self.fanout,
+            max_message_bytes=self.settings.max_ws_message_bytes,
+        )
+
+    @cached_property
+    def connections_api(self) -> ApiGatewayManagementApiClient:
+        """Our own @connections client: Chalice's `app.websocket_api` exists only
+        inside WebSocket handlers, and REST and SQS Lambdas publish too."""
+        s = self.settings
+        if not s.websocket_endpoint:
+            raise SettingsError(
+                "invalid course-media configuration: WEBSOCKET_ENDPOINT is required to deliver "
+                "events (https://{api}.execute-api.{region}.amazonaws.com/{stage})"
+            )
+        # A connection pool smaller than the fan-out pool makes urllib3 discard
+        # and reopen TLS connections under load. Retries are the fan-out's own
+        # (bounded, LimitExceeded only), not botocore's.
+        config = self._aws_config.merge(
+            Config(
+                max_pool_connections=max(10, s.broadcast_workers),
+                retries={"mode": "standard", "max_attempts": 1},
+                connect_timeout=2,
+                read_timeout=5,
+            )
+        )
+        return self._session.client(
+            "apigatewaymanagementapi", endpoint_url=s.websocket_endpoint, config=config
+        )
+
+    @cached_property
+    def fanout(self) -> FanOut:
+        from chalicelib.broadcast import ConnectionsApi, FanOut
+
+        return FanOut(ConnectionsApi(self.connections_api), self.settings.broadcast_workers)
+
+    @cached_property
+    def realtime_dynamodb(self) -> DynamoDBClient:
+        """A plain client (AttributeValues in and out; `dynamodb_client` is the
+        resource's, which converts Python values) whose pool fits the fan-out
+        workers that delete gone connections concurrently."""
+        config = self._aws_config.merge(
+            Config(max_pool_connections=max(10, self.settings.broadcast_workers))
+        )
+        return self._session.client("dynamodb", config=config)
+
+    @cached_property
+    def connections(self) -> ConnectionStore:
+        from chalicelib.store.connections import ConnectionStore
+
+        return ConnectionStore(self.realtime_dynamodb, self.settings.connections_table)
+
+    @cached_property
+    def event_log(self) -> EventLog:
+        from chalicelib.store.events import EventLog
+
+        return EventLog(
+            self.realtime_dynamodb,
+            self.settings.events_table,
+            retention_seconds=self.settings.event_retention_hours * 3600,
+        )
+
+    @cached_property
+    def realtime(self) -> RealtimeService:
+        from chalicelib.realtime import NoOpenUploads, RealtimeService
+
+        return RealtimeService(
+            connections=self.connections,
+            events=self.event_log,
+            fanout=self.fanout,
+            verifier=self.verifier,
+            memberships=self.courses,
+            uploads=NoOpenUploads(),
+            max_message_bytes=self.settings.max_ws_message_bytes,
+        )
 
 
 _lock = Lock()

@@ -39,6 +39,161 @@ class InMemoryPublisher:
         return [e.type for e in self.on(channel)]
 
 
+class _Http:
+    """The part of a botocore HTTP response the client reads after a short-circuit."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+
+
+class FakeConnectionsApi:
+    """API Gateway's @connections management API, for one boto3 client.
+
+    It answers inside botocore (a `before-call` hook), so the client, its error
+    parsing and our adapter run for real: a closed connection raises the real
+    `GoneException` (410), a throttled one `LimitExceededException` (429), and
+    every connection's messages are kept apart, in order. moto's API never
+    raises GoneException and concatenates every message into one blob.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.messages: dict[str, list[bytes]] = defaultdict(list)
+        self.closed: set[str] = set()
+        self._throttled: dict[str, int] = {}
+        self.posts = 0
+
+    def attach(self, client: object) -> FakeConnectionsApi:
+        events = client.meta.events  # type: ignore[attr-defined]
+        events.register("before-call.apigatewaymanagementapi.PostToConnection", self._post)
+        events.register("before-call.apigatewaymanagementapi.DeleteConnection", self._delete)
+        return self
+
+    def close(self, *connection_ids: str) -> None:
+        """The client went away: later posts answer GoneException."""
+        with self._lock:
+            self.closed.update(connection_ids)
+
+    def throttle(self, connection_id: str, times: int) -> None:
+        """Answer the next `times` posts to this connection with LimitExceededException."""
+        with self._lock:
+            self._throttled[connection_id] = times
+
+    def received(self, connection_id: str) -> list[dict[str, object]]:
+        import json
+
+        with self._lock:
+            return [json.loads(m) for m in self.messages.get(connection_id, [])]
+
+    def types(self, connection_id: str) -> list[str]:
+        return [str(m["type"]) for m in self.received(connection_id)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    @staticmethod
+    def _connection_id(params: dict[str, object]) -> str:
+        from urllib.parse import unquote
+
+        return unquote(str(params["url_path"]).rsplit("/", 1)[-1])
+
+    @staticmethod
+    def _error(status: int, code: str) -> tuple[_Http, dict[str, object]]:
+        return _Http(status), {
+            "Error": {"Code": code, "Message": code},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    def _post(self, params: dict[str, object], **_: object) -> tuple[_Http, dict[str, object]]:
+        connection_id = self._connection_id(params)
+        with self._lock:
+            self.posts += 1
+            if connection_id in self.closed:
+                return self._error(410, "GoneException")
+            if self._throttled.get(connection_id, 0) > 0:
+                self._throttled[connection_id] -= 1
+                return self._error(429, "LimitExceededException")
+            body = params["body"]
+            data = body if isinstance(body, bytes) else str(body).encode()
+            self.messages[connection_id].append(data)
+        return _Http(200), {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    def _delete(self, params: dict[str, object], **_: object) -> tuple[_Http, dict[str, object]]:
+        connection_id = self._connection_id(params)
+        with self._lock:
+            if connection_id in self.closed:
+                return self._error(410, "GoneException")
+            self.closed.add(connection_id)
+        return _Http(204), {"ResponseMetadata": {"HTTPStatusCode": 204}}
+
+
+class FakeWebsocketGateway:
+    """API Gateway's WebSocket side: turns a client's connect, message and
+    disconnect into the Lambda events Chalice's `on_ws_*` handlers receive."""
+
+    API_ID = "wsapi0test"
+    STAGE = "api"
+
+    def __init__(self, lambda_client: object) -> None:
+        self._lambda = lambda_client
+        self._next = 0
+
+    def _event(self, route: str, connection_id: str, **extra: object) -> dict[str, object]:
+        return {
+            "requestContext": {
+                "routeKey": route,
+                "eventType": {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(
+                    route, "MESSAGE"
+                ),
+                "connectionId": connection_id,
+                "apiId": self.API_ID,
+                "stage": self.STAGE,
+                "domainName": f"{self.API_ID}.execute-api.us-east-1.amazonaws.com",
+                "requestId": f"req-{connection_id}",
+            },
+            "isBase64Encoded": False,
+            **extra,
+        }
+
+    def _invoke(self, handler: str, event: dict[str, object]) -> dict[str, object]:
+        response = self._lambda.invoke(handler, event)  # type: ignore[attr-defined]
+        return dict(response.payload)
+
+    def connect(self, token: str | None, connection_id: str | None = None) -> tuple[str, int]:
+        """Returns the connection id and the status the handler answered."""
+        if connection_id is None:
+            self._next += 1
+            connection_id = f"conn{self._next:04d}="
+        params = {"token": token} if token is not None else None
+        event = self._event("$connect", connection_id, queryStringParameters=params)
+        return connection_id, int(str(self._invoke("on_ws_connect", event)["statusCode"]))
+
+    def send(self, connection_id: str, body: str | None) -> None:
+        self._invoke("on_ws_message", self._event("$default", connection_id, body=body))
+
+    def send_json(self, connection_id: str, message: dict[str, object]) -> None:
+        import json
+
+        self.send(connection_id, json.dumps(message))
+
+    def disconnect(self, connection_id: str) -> None:
+        self._invoke("on_ws_disconnect", self._event("$disconnect", connection_id))
+
+
+def assert_valid_events(messages: Sequence[object]) -> None:
+    """Every message validates against the published event schema."""
+    from jsonschema import Draft202012Validator
+
+    from chalicelib.events import json_schema
+
+    validator = Draft202012Validator(json_schema())
+    for message in messages:
+        validator.validate(message)
+
+
 # ---- courses, media and links: the same contracts as chalicelib/store/* ------
 
 from chalicelib.auth import ROLES, Role  # noqa: E402 - appended section

@@ -1,0 +1,221 @@
+"""The realtime publisher: number, persist, fan out.
+
+publish(event, channels), per channel: a durable event takes the channel's next
+seq and is kept for replay (chalicelib/store/events.py); then every connection
+subscribed to the channel (one index query) gets the stamped copy, posted in
+parallel through our own `apigatewaymanagementapi` client.
+
+Why not Chalice's `app.websocket_api.send`: it is configured only inside a
+WebSocket handler (the REST and SQS Lambdas publish too), it posts one message
+at a time, and its client keeps botocore's default pool of 10 connections. Here
+the client and the thread pool are built once per Lambda container, and the
+client's connection pool is at least as large as the thread pool, otherwise
+urllib3 discards and reopens TLS connections under load.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import TYPE_CHECKING, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.errors import DomainError
+from chalicelib.events import Envelope
+from chalicelib.logging import logger
+from chalicelib.store.ddb import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
+
+    from chalicelib.store.connections import ConnectionStore
+    from chalicelib.store.events import EventLog
+
+# API Gateway throttles @connections per account; a throttled post is retried a
+# bounded number of times so one busy second cannot stall a publish for long.
+_RETRIED_CODES = frozenset({"LimitExceededException", "TooManyRequestsException"})
+_GONE_CODES = frozenset({"GoneException"})
+
+T = TypeVar("T")
+
+
+@dataclass
+class FanOutReport:
+    delivered: int = 0
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class ConnectionsApi:
+    """The @connections management API: post one message to one connection."""
+
+    def __init__(
+        self,
+        client: ApiGatewayManagementApiClient,
+        *,
+        attempts: int = 4,
+        base_delay: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._attempts = attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+
+    def post(self, connection_id: str, payload: bytes) -> bool:
+        """True once delivered; False when the connection is gone. Raises
+        ClientError/BotoCoreError for anything else, after bounded retries."""
+        for attempt in range(self._attempts):
+            try:
+                self._client.post_to_connection(ConnectionId=connection_id, Data=payload)
+                return True
+            except ClientError as exc:
+                code = error_code(exc)
+                if code in _GONE_CODES:
+                    return False
+                if code not in _RETRIED_CODES or attempt + 1 == self._attempts:
+                    raise
+            # Full jitter: concurrent workers throttled together must not
+            # retry in lockstep.
+            self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class FanOut:
+    """Posts many messages in parallel on a bounded pool built once per container."""
+
+    def __init__(self, api: ConnectionsApi, workers: int) -> None:
+        self._api = api
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = Lock()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="fanout")
+            return self._pool
+
+    def run(self, fn: Callable[[T], object], items: Sequence[T]) -> None:
+        """Run `fn` over `items` on the pool and wait for all of them; one item
+        runs inline, where a thread hand-off would only add latency."""
+        if len(items) <= 1:
+            for item in items:
+                fn(item)
+            return
+        for _ in self._executor().map(fn, items):
+            pass
+
+    def send(self, deliveries: Sequence[tuple[str, bytes]]) -> FanOutReport:
+        report = FanOutReport()
+        lock = Lock()
+
+        def deliver(delivery: tuple[str, bytes]) -> None:
+            connection_id, payload = delivery
+            try:
+                delivered = self._api.post(connection_id, payload)
+            except (ClientError, BotoCoreError) as exc:
+                logger.warning(
+                    "post to connection failed", connection_id=connection_id, error=str(exc)
+                )
+                with lock:
+                    report.failed.append(connection_id)
+                return
+            with lock:
+                if delivered:
+                    report.delivered += 1
+                else:
+                    report.gone.append(connection_id)
+
+        self.run(deliver, deliveries)
+        return report
+
+    def send_in_order(self, connection_id: str, payloads: Sequence[bytes]) -> bool:
+        """Post messages to one connection one after another, so they arrive in
+        this order; False (and stop) once the connection is gone."""
+        for payload in payloads:
+            try:
+                if not self._api.post(connection_id, payload):
+                    return False
+            except (ClientError, BotoCoreError) as exc:
+                logger.warning(
+                    "reply to connection failed", connection_id=connection_id, error=str(exc)
+                )
+                return True
+        return True
+
+
+def encode(envelope: Envelope, max_bytes: int) -> bytes:
+    """The message for one envelope. One too large for API Gateway's WebSocket
+    frame limit goes without `data`: its `resources` tell the client what to refetch."""
+    payload = envelope.to_json().encode()
+    if len(payload) > max_bytes:
+        payload = envelope.without_data().to_json().encode()
+    return payload
+
+
+class BroadcastPublisher:
+    """The Publisher (chalicelib/publisher.py) services publish through."""
+
+    def __init__(
+        self,
+        events: EventLog,
+        connections: ConnectionStore,
+        fanout: FanOut,
+        *,
+        max_message_bytes: int,
+    ) -> None:
+        self._events = events
+        self._connections = connections
+        self._fanout = fanout
+        self._max_bytes = max_message_bytes
+
+    def publish(self, event: Envelope, channels: Sequence[str]) -> list[Envelope]:
+        copies = [
+            self._events.append(event, channel)
+            if event.durable
+            else event.on_channel(channel, None)
+            for channel in channels
+        ]
+        deliveries: list[tuple[str, bytes]] = []
+        for copy in copies:
+            assert copy.channel is not None
+            connection_ids = self._connections.connections_on(copy.channel)
+            if connection_ids:
+                payload = encode(copy, self._max_bytes)
+                deliveries.extend((connection_id, payload) for connection_id in connection_ids)
+        report = self._fanout.send(deliveries)
+        gone = sorted(set(report.gone))
+        if gone:
+            self.forget(gone)
+        logger.info(
+            "published",
+            event_type=event.type,
+            event_id=event.id,
+            channels=len(copies),
+            delivered=report.delivered,
+            gone=len(gone),
+            failed=len(report.failed),
+        )
+        return copies
+
+    def forget(self, connection_ids: Sequence[str]) -> None:
+        """Delete connections API Gateway reports gone, with their subscriptions.
+        A failure here only leaves items the TTL removes later: never fail the publish."""
+
+        def remove(connection_id: str) -> None:
+            try:
+                self._connections.remove(connection_id)
+            except DomainError as err:
+                logger.warning(
+                    "could not forget a gone connection",
+                    connection_id=connection_id,
+                    error=str(err),
+                )
+
+        self._fanout.run(remove, connection_ids)

@@ -1,0 +1,234 @@
+"""The WebSocket service behind `$connect`, `$disconnect` and `$default`.
+
+API Gateway's WebSocket API has no authorizer for our tokens (browsers cannot
+send headers on a WebSocket), so `$connect` verifies `?token=` itself and a bad
+one refuses the upgrade. `$default` is the only message route: it dispatches on
+`action`, and every problem with a message is answered with an `error` message
+on the same connection, which stays open.
+
+Replies go straight to the one connection, in order; they are control events
+(no channel seq) except the replayed durable events, which keep their seq.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from chalicelib.auth import Caller, Role
+from chalicelib.broadcast import FanOut, encode
+from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound
+from chalicelib.events import (
+    Envelope,
+    Error,
+    ErrorData,
+    Pong,
+    PongData,
+    Subscribed,
+    SubscribedData,
+    Unsubscribed,
+    UnsubscribedData,
+    UploadProgress,
+    user_channel,
+)
+from chalicelib.logging import logger
+
+if TYPE_CHECKING:
+    from chalicelib.auth import TokenVerifier
+    from chalicelib.store.connections import Connection, ConnectionStore
+    from chalicelib.store.events import EventLog
+
+# The channel grammar of chalicelib/events.py: `user:{userId}` / `course:{courseId}`.
+CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})$")
+MAX_CHANNEL_LENGTH = 140
+
+
+class Memberships(Protocol):
+    """Course roles (chalicelib/courses.py's CourseService)."""
+
+    def role_of(self, course_id: str, user_id: str) -> Role | None: ...
+
+
+class UploadsProgress(Protocol):
+    """The latest progress of a channel's open uploads (the uploads service)."""
+
+    def current_progress(self, channel: str) -> list[UploadProgress]: ...
+
+
+# ---- client messages --------------------------------------------------------
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SubscribeMessage(_Message):
+    action: Literal["subscribe"]
+    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
+    since: int | None = Field(default=None, ge=0)
+
+
+class UnsubscribeMessage(_Message):
+    action: Literal["unsubscribe"]
+    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
+
+
+class PingMessage(_Message):
+    action: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    SubscribeMessage | UnsubscribeMessage | PingMessage, Field(discriminator="action")
+]
+CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+ACTIONS = ("subscribe", "unsubscribe", "ping")
+
+
+def parse_message(body: str | None) -> ClientMessage:
+    """One client message, or InvalidInput with a code the client can act on."""
+    if not body or not body.strip():
+        raise InvalidInput("the message is empty", code="invalid_message")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise InvalidInput("the message is not valid JSON", code="invalid_message") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the message must be a JSON object", code="invalid_message")
+    action = document.get("action")
+    if action not in ACTIONS:
+        raise InvalidInput(
+            f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}",
+            code="unknown_action",
+        )
+    try:
+        return CLIENT_MESSAGE.validate_python(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'message'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        raise InvalidInput(
+            f"invalid {action} message: {problems}", code="invalid_message"
+        ) from None
+
+
+def error_reply(err: DomainError) -> Error:
+    return Error.new(ErrorData(code=err.code, message=err.message))
+
+
+# ---- the service ------------------------------------------------------------
+
+
+class RealtimeService:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionStore,
+        events: EventLog,
+        fanout: FanOut,
+        verifier: TokenVerifier,
+        memberships: Memberships,
+        uploads: UploadsProgress,
+        max_message_bytes: int,
+    ) -> None:
+        self._connections = connections
+        self._events = events
+        self._fanout = fanout
+        self._verifier = verifier
+        self._memberships = memberships
+        self._uploads = uploads
+        self._max_bytes = max_message_bytes
+
+    def connect(self, connection_id: str, token: str | None) -> Caller:
+        """Raises Unauthenticated for a missing, forged or expired token."""
+        caller = self._verifier.verify(token)
+        self._connections.add(connection_id, caller.user_id, [user_channel(caller.user_id)])
+        return caller
+
+    def disconnect(self, connection_id: str) -> None:
+        self._connections.remove(connection_id)
+
+    def receive(self, connection_id: str, body: str | None) -> None:
+        """Handle one client message; every failure becomes an `error` reply."""
+        try:
+            replies = self._dispatch(connection_id, parse_message(body))
+        except DomainError as err:
+            replies = [error_reply(err)]
+        except Exception:
+            logger.exception("websocket message failed", connection_id=connection_id)
+            replies = [
+                Error.new(ErrorData(code="internal_error", message="the message failed; retry"))
+            ]
+        self.reply(connection_id, replies)
+
+    def reply(self, connection_id: str, replies: list[Envelope]) -> None:
+        payloads = [encode(envelope, self._max_bytes) for envelope in replies]
+        if not self._fanout.send_in_order(connection_id, payloads):
+            # The client left while we answered: forget it now rather than at
+            # the next broadcast.
+            self._connections.remove(connection_id)
+
+    # ---- actions -----------------------------------------------------------
+    def _dispatch(self, connection_id: str, message: ClientMessage) -> list[Envelope]:
+        if isinstance(message, PingMessage):
+            return [Pong.new(PongData())]
+        conn = self._connections.get(connection_id)
+        if conn is None:
+            raise NotFound(
+                "this connection is not registered; reconnect", code="connection_unknown"
+            )
+        if isinstance(message, UnsubscribeMessage):
+            return self._unsubscribe(conn, message.channel)
+        return self._subscribe(conn, message.channel, message.since)
+
+    def _subscribe(self, conn: Connection, channel: str, since: int | None) -> list[Envelope]:
+        self._authorize(conn.user_id, channel)
+        # Subscribe before reading the seq: an event published meanwhile then
+        # arrives live and may also be replayed (clients dedupe on `id`), but
+        # it is never missed.
+        self._connections.subscribe(conn, channel)
+        replies: list[Envelope] = [
+            Subscribed.new(SubscribedData(channel=channel, seq=self._events.current_seq(channel)))
+        ]
+        if since is not None:
+            replies.extend(self._events.since(channel, since))
+            replies.extend(
+                progress if progress.channel == channel else progress.on_channel(channel, None)
+                for progress in self._uploads.current_progress(channel)
+            )
+        return replies
+
+    def _unsubscribe(self, conn: Connection, channel: str) -> list[Envelope]:
+        if not CHANNEL.match(channel):
+            raise InvalidInput(f"{channel!r} is not a channel", code="invalid_channel")
+        if channel == user_channel(conn.user_id):
+            # Every connection keeps its own user channel: that is where its
+            # uploads' events arrive.
+            raise InvalidInput(
+                "a connection cannot leave its own user channel", code="invalid_channel"
+            )
+        self._connections.unsubscribe(conn.connection_id, channel)
+        return [Unsubscribed.new(UnsubscribedData(channel=channel))]
+
+    def _authorize(self, user_id: str, channel: str) -> None:
+        match = CHANNEL.match(channel)
+        if not match:
+            raise InvalidInput(
+                f"{channel!r} is not a channel; expected user:{{userId}} or course:{{courseId}}",
+                code="invalid_channel",
+            )
+        scope, key = match.groups()
+        if scope == "user" and key != user_id:
+            raise Forbidden("only your own user channel can be subscribed")
+        if scope == "course" and self._memberships.role_of(key, user_id) is None:
+            raise Forbidden("only members of a course can subscribe to it", code="not_a_member")
+
+
+class NoOpenUploads:
+    """Stands in until the uploads service provides `current_progress`."""
+
+    def current_progress(self, channel: str) -> list[UploadProgress]:
+        return []

@@ -1,0 +1,254 @@
+"""WebSocket connections and their channel subscriptions (ConnectionsTable).
+
+Layout, one partition per connection so `$disconnect` removes everything with
+one query:
+    pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt
+    pk=conn#{id}  sk=sub#{channel}   channel, expiresAt
+The `byChannel` index (channel, pk) holds only subscription items (connection
+items have no `channel`), so a broadcast finds a channel's connections with one
+query, never a scan.
+
+API Gateway closes every connection after 2 hours, so items carry a TTL just
+past that; DynamoDB deletes expired items only eventually (and moto never), so
+every read filters them out too.
+
+Built on the plain DynamoDB client rather than a Table resource: the
+publisher's worker threads delete gone connections concurrently, and boto3
+clients are thread-safe where resources are not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import NotFound, Throttled
+from chalicelib.store.ddb import error_code, from_ddb, to_ddb, translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# API Gateway's hard limit on a WebSocket connection's lifetime, plus a margin
+# so an item never expires under a connection that is still open.
+CONNECTION_TTL_SECONDS = 2 * 3600 + 5 * 60
+
+BY_CHANNEL = "byChannel"
+_CONNECTION_SK = "conn"
+_SUB_PREFIX = "sub#"
+_PK_PREFIX = "conn#"
+_BATCH = 25  # BatchWriteItem's limit
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    user_id: str
+    connected_at: int
+    expires_at: int
+
+
+def _pk(connection_id: str) -> str:
+    return f"{_PK_PREFIX}{connection_id}"
+
+
+def _failed(exc: ClientError, doing: str) -> Exception:
+    return translate(exc, doing, code="connection_store_unavailable")
+
+
+class ConnectionStore:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        ttl_seconds: int = CONNECTION_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._ddb = client
+        self._table = table
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    # ---- writes ------------------------------------------------------------
+    def add(self, connection_id: str, user_id: str, channels: Sequence[str] = ()) -> Connection:
+        """Store a new connection, already subscribed to `channels`."""
+        conn = self._new(connection_id, user_id)
+        self._write_batches(self._put_requests(conn, channels), "connecting")
+        return conn
+
+    def add_many(self, connections: Iterable[tuple[str, str, Sequence[str]]]) -> None:
+        """Store many connections in as few requests as possible (load tests, benches)."""
+        requests: list[dict[str, Any]] = []
+        for connection_id, user_id, channels in connections:
+            requests.extend(self._put_requests(self._new(connection_id, user_id), channels))
+        self._write_batches(requests, "connecting")
+
+    def subscribe(self, conn: Connection, channel: str) -> None:
+        """Subscribe a stored connection. The subscription expires with its
+        connection, and is refused if the connection is gone (a message that
+        raced `$disconnect` must not leave an orphan subscription behind)."""
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": to_ddb(_connection_key(conn.connection_id)),
+                            "ConditionExpression": "attribute_exists(pk) AND expiresAt > :now",
+                            "ExpressionAttributeValues": to_ddb({":now": int(self._clock())}),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_ddb(_subscription_item(conn, channel)),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons", [])
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise NotFound("the connection is closed", code="connection_closed") from None
+            raise _failed(exc, "subscribing") from None
+
+    def unsubscribe(self, connection_id: str, channel: str) -> None:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": _pk(connection_id), "sk": f"{_SUB_PREFIX}{channel}"}),
+            )
+        except ClientError as exc:
+            raise _failed(exc, "unsubscribing") from None
+
+    def remove(self, connection_id: str) -> None:
+        """Delete a connection and all its subscriptions (idempotent)."""
+        keys = [
+            {"pk": item["pk"], "sk": item["sk"]}
+            for item in self._partition(connection_id, include_expired=True)
+        ]
+        self._write_batches(
+            [{"DeleteRequest": {"Key": to_ddb(key)}} for key in keys], "disconnecting"
+        )
+
+    # ---- reads -------------------------------------------------------------
+    def get(self, connection_id: str) -> Connection | None:
+        try:
+            found = self._ddb.get_item(
+                TableName=self._table,
+                Key=to_ddb(_connection_key(connection_id)),
+                ConsistentRead=True,
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc, "reading a connection") from None
+        if found is None:
+            return None
+        item = from_ddb(found)
+        if int(item["expiresAt"]) <= self._clock():
+            return None
+        return Connection(
+            connection_id=connection_id,
+            user_id=str(item["userId"]),
+            connected_at=int(item["connectedAt"]),
+            expires_at=int(item["expiresAt"]),
+        )
+
+    def channels_of(self, connection_id: str) -> list[str]:
+        return [
+            str(item["channel"])
+            for item in self._partition(connection_id, include_expired=False)
+            if str(item["sk"]).startswith(_SUB_PREFIX)
+        ]
+
+    def connections_on(self, channel: str) -> list[str]:
+        """The ids of the open connections subscribed to `channel`."""
+        items = self._query(
+            "finding a channel's connections",
+            IndexName=BY_CHANNEL,
+            KeyConditionExpression="channel = :c",
+            FilterExpression="expiresAt > :now",
+            ExpressionAttributeValues={":c": channel, ":now": int(self._clock())},
+            ProjectionExpression="pk",
+        )
+        return [str(item["pk"])[len(_PK_PREFIX) :] for item in items]
+
+    # ---- helpers -----------------------------------------------------------
+    def _new(self, connection_id: str, user_id: str) -> Connection:
+        now = int(self._clock())
+        return Connection(connection_id, user_id, now, now + self._ttl)
+
+    def _put_requests(self, conn: Connection, channels: Sequence[str]) -> list[dict[str, Any]]:
+        items = [
+            {
+                **_connection_key(conn.connection_id),
+                "userId": conn.user_id,
+                "connectedAt": conn.connected_at,
+                "expiresAt": conn.expires_at,
+            },
+            *(_subscription_item(conn, channel) for channel in channels),
+        ]
+        return [{"PutRequest": {"Item": to_ddb(item)}} for item in items]
+
+    def _partition(self, connection_id: str, *, include_expired: bool) -> list[dict[str, Any]]:
+        values: dict[str, Any] = {":pk": _pk(connection_id)}
+        extra: dict[str, Any] = {}
+        if not include_expired:
+            values[":now"] = int(self._clock())
+            extra["FilterExpression"] = "expiresAt > :now"
+        return self._query(
+            "reading a connection",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values,
+            ConsistentRead=True,
+            **extra,
+        )
+
+    def _query(self, doing: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every page of a query, as Python values."""
+        kwargs["TableName"] = self._table
+        kwargs["ExpressionAttributeValues"] = to_ddb(kwargs["ExpressionAttributeValues"])
+        items: list[dict[str, Any]] = []
+        try:
+            while True:
+                page = self._ddb.query(**kwargs)
+                items.extend(from_ddb(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _failed(exc, doing) from None
+
+    def _write_batches(self, requests: list[dict[str, Any]], doing: str) -> None:
+        for start in range(0, len(requests), _BATCH):
+            pending: dict[str, Any] = {self._table: requests[start : start + _BATCH]}
+            # Unprocessed items come back under throttling; retry them a few
+            # times with backoff before giving up.
+            for attempt in range(5):
+                try:
+                    result = self._ddb.batch_write_item(RequestItems=pending)
+                except ClientError as exc:
+                    raise _failed(exc, doing) from None
+                pending = dict(result.get("UnprocessedItems") or {})
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise Throttled(f"too many requests while {doing}; retry shortly")
+
+
+def _connection_key(connection_id: str) -> dict[str, Any]:
+    return {"pk": _pk(connection_id), "sk": _CONNECTION_SK}
+
+
+def _subscription_item(conn: Connection, channel: str) -> dict[str, Any]:
+    return {
+        "pk": _pk(conn.connection_id),
+        "sk": f"{_SUB_PREFIX}{channel}",
+        "channel": channel,
+        "expiresAt": conn.expires_at,
+    }

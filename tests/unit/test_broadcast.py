@@ -1,0 +1,126 @@
+"""The fan-out sender and the message encoding, against a fake @connections API
+(real boto3 client, answers given inside botocore)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.broadcast import ConnectionsApi, FanOut, encode
+from chalicelib.events import Pong, PongData, UploadProgress, UploadProgressData
+from chalicelib.models import LibraryTarget
+from tests.fakes import FakeConnectionsApi
+
+ENDPOINT = "https://wsapi0test.execute-api.us-east-1.amazonaws.com/api"
+
+
+@pytest.fixture
+def api() -> FakeConnectionsApi:
+    return FakeConnectionsApi()
+
+
+@pytest.fixture
+def connections_api(api: FakeConnectionsApi) -> ConnectionsApi:
+    client = boto3.session.Session(region_name="us-east-1").client(
+        "apigatewaymanagementapi", endpoint_url=ENDPOINT
+    )
+    api.attach(client)
+    return ConnectionsApi(client, sleep=lambda _: None)
+
+
+def test_every_connection_gets_its_own_message(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    fanout = FanOut(connections_api, workers=4)
+
+    report = fanout.send([(f"c{i}=", f'{{"n": {i}}}'.encode()) for i in range(20)])
+
+    assert report.delivered == 20
+    assert all(api.received(f"c{i}=") == [{"n": i}] for i in range(20))
+
+
+def test_gone_connections_are_reported_not_raised(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    api.close("c1=", "c3=")
+    fanout = FanOut(connections_api, workers=4)
+
+    report = fanout.send([(f"c{i}=", b"{}") for i in range(5)])
+
+    assert report.delivered == 3
+    assert sorted(report.gone) == ["c1=", "c3="]
+
+
+def test_a_throttled_post_is_retried_until_delivered(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    api.throttle("c1=", times=2)
+
+    assert connections_api.post("c1=", b'{"ok": 1}') is True
+    assert api.received("c1=") == [{"ok": 1}]
+
+
+def test_throttling_beyond_the_retry_budget_fails_that_delivery_only(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    api.throttle("c1=", times=100)
+    fanout = FanOut(connections_api, workers=2)
+
+    report = fanout.send([("c1=", b"{}"), ("c2=", b"{}")])
+
+    assert report.failed == ["c1="]
+    assert report.delivered == 1
+    assert api.posts == 4 + 1  # four attempts for c1, one for c2
+
+
+def test_the_retry_budget_is_bounded(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    api.throttle("c1=", times=100)
+
+    with pytest.raises(ClientError) as caught:
+        connections_api.post("c1=", b"{}")
+
+    assert caught.value.response["Error"]["Code"] == "LimitExceededException"
+
+
+def test_messages_to_one_connection_arrive_in_order_and_stop_when_it_is_gone(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    fanout = FanOut(connections_api, workers=4)
+
+    assert fanout.send_in_order("c1=", [b"[1]", b"[2]", b"[3]"]) is True
+    api.close("c1=")
+    assert fanout.send_in_order("c1=", [b"[4]"]) is False
+    assert api.received("c1=") == [[1], [2], [3]]
+
+
+def test_an_event_within_the_limit_is_sent_whole() -> None:
+    pong = Pong.new(PongData())
+
+    assert json.loads(encode(pong, 128 * 1024)) == pong.wire()
+
+
+def test_an_event_over_the_limit_is_sent_without_data_but_with_its_resources() -> None:
+    event = UploadProgress.new(
+        UploadProgressData(
+            bytes_uploaded=1,
+            total_bytes=2,
+            percent=50.0,
+            bytes_per_second=None,
+            eta_seconds=None,
+            filename="x" * 5000,
+            target=LibraryTarget(type="library"),
+        ),
+        operation_id="op_1",
+        resources=["/uploads/op_1"],
+    )
+
+    message = json.loads(encode(event, 1024))
+
+    assert message["data"] is None
+    assert message["resources"] == ["/uploads/op_1"]
+    assert message["id"] == event.id
