@@ -6,7 +6,7 @@ The `on_ws_*` handlers stay here: Chalice does not wrap them inside a Blueprint.
 
 from __future__ import annotations
 
-from chalice.app import Chalice, Response, WebsocketEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, Response, SQSEvent, WebsocketEvent
 
 from chalicelib.errors import DomainError
 from chalicelib.http import error_response, http_middleware
@@ -14,6 +14,8 @@ from chalicelib.logging import SERVICE
 from chalicelib.routes import courses as course_routes
 from chalicelib.routes import health
 from chalicelib.routes import media as media_routes
+from chalicelib.routes import uploads as upload_routes
+from chalicelib.routes import uppy as uppy_routes
 from chalicelib.services import container
 
 app = Chalice(app_name=SERVICE)
@@ -22,6 +24,8 @@ app.register_middleware(http_middleware, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(course_routes.bp)
 app.register_blueprint(media_routes.bp)
+app.register_blueprint(upload_routes.bp)
+app.register_blueprint(uppy_routes.bp)
 
 
 # ---- WebSocket: parse the API Gateway event, delegate to chalicelib/realtime.py
@@ -47,3 +51,19 @@ def on_ws_message(event: WebsocketEvent) -> None:
 @app.on_ws_disconnect()
 def on_ws_disconnect(event: WebsocketEvent) -> None:
     container().realtime.disconnect(event.connection_id)
+
+
+# ---- uploads: S3 ObjectCreated -> SQS, and the stale-upload sweep -----------
+# The queue name is a placeholder: infra/template.json points the event source at
+# its own queue and turns on ReportBatchItemFailures, which the returned
+# `batchItemFailures` relies on.
+
+
+@app.on_sqs_message(queue="course-media-s3-events", batch_size=10, name="s3_events")
+def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
+    return container().completion.handle(record.to_dict() for record in event)
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
+def expire_stale_uploads(event: CloudWatchEvent) -> None:
+    container().uploads.expire_stale()

@@ -25,15 +25,20 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chalicelib.broadcast import FanOut
+    from chalicelib.completion import CompletionHandler
     from chalicelib.courses import CourseService
     from chalicelib.linking import LinkService
     from chalicelib.media import MediaService
+    from chalicelib.progress import ProgressTracker
     from chalicelib.publisher import Publisher
     from chalicelib.realtime import RealtimeService
     from chalicelib.store.connections import ConnectionStore
     from chalicelib.store.courses import CourseStore
     from chalicelib.store.events import EventLog
     from chalicelib.store.media import MediaStore
+    from chalicelib.store.multipart import MultipartStorage
+    from chalicelib.store.uploads import UploadStore
+    from chalicelib.uploads import UploadService
 
 
 class Container:
@@ -123,6 +128,66 @@ class Container:
             self.dynamodb_client, self.settings.courses_table, self.settings.media_table
         )
         return LinkService(self.courses, self.media_store, links, self.publisher)
+
+    # ---- uploads -----------------------------------------------------------
+    @cached_property
+    def upload_store(self) -> UploadStore:
+        from chalicelib.store.uploads import UploadStore
+
+        return UploadStore(self.dynamodb.Table(self.settings.uploads_table))
+
+    @cached_property
+    def multipart(self) -> MultipartStorage:
+        from chalicelib.store.multipart import MultipartStorage
+
+        s = self.settings
+        return MultipartStorage(self.s3, s.media_bucket, s.presign_expiry_seconds)
+
+    @cached_property
+    def progress(self) -> ProgressTracker:
+        import time
+
+        from chalicelib.progress import ProgressTracker
+
+        return ProgressTracker(
+            self.upload_store,
+            self.publisher,
+            self.settings.progress_broadcasts_per_second,
+            clock=time.time,
+        )
+
+    @cached_property
+    def uploads(self) -> UploadService:
+        from datetime import timedelta
+
+        from chalicelib.ids import utcnow
+        from chalicelib.metrics import EmfMetrics
+        from chalicelib.uploads import UploadPolicy, UploadService
+
+        s = self.settings
+        return UploadService(
+            store=self.upload_store,
+            storage=self.multipart,
+            publisher=self.publisher,
+            courses=self.courses,
+            media=self.media_store,
+            linker=lambda: self.linker,
+            progress=self.progress,
+            policy=UploadPolicy(
+                max_bytes=s.upload_max_bytes,
+                allowed_types=s.allowed_types,
+                stale_after=timedelta(hours=s.stale_upload_after_hours),
+                presign_expiry_seconds=s.presign_expiry_seconds,
+            ),
+            clock=utcnow,
+            metrics=EmfMetrics(),
+        )
+
+    @cached_property
+    def completion(self) -> CompletionHandler:
+        from chalicelib.completion import CompletionHandler
+
+        return CompletionHandler(self.uploads)
 
     # ---- realtime ----------------------------------------------------------
     @cached_property

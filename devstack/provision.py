@@ -7,6 +7,7 @@ server) both call this, so neither can drift from the CloudFormation that ships.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,15 @@ def _resolve(value: Any) -> str:
     return str(value)
 
 
+def physical_name(logical_id: str, resources: dict[str, Any]) -> str:
+    """The name a resource gets here. S3 bucket names must be lowercase, so a
+    bucket is named after its logical id in kebab case (MediaBucket ->
+    media-bucket); every other resource keeps its logical id."""
+    if resources.get(logical_id, {}).get("Type") == "AWS::S3::Bucket":
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", logical_id).lower()
+    return logical_id
+
+
 def environment(template: dict[str, Any] | None = None) -> dict[str, str]:
     """The functions' environment variables, as the template wires them."""
     template = template or load_template()
@@ -38,7 +48,7 @@ def environment(template: dict[str, Any] | None = None) -> dict[str, str]:
     # (AUTH_*) and URLs built with Fn::Sub (WEBSOCKET_ENDPOINT) come from the
     # caller's own environment instead (tests, the local stack).
     return {
-        name: _resolve(value)
+        name: physical_name(_resolve(value), resources)
         for name, value in variables.items()
         if not isinstance(value, dict) or _resolve(value) in resources
     }
@@ -80,8 +90,139 @@ def create_tables(
     return created
 
 
+def _of_type(template: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (logical_id, resource.get("Properties", {}))
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == kind
+    ]
+
+
+def create_queues(
+    session: boto3.session.Session,
+    endpoint_url: str | None = None,
+    template: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Create the template's SQS queues (dead-letter queues first, so redrive
+    policies can name them); return each queue's ARN by logical id."""
+    template = template or load_template()
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    queues = _of_type(template, "AWS::SQS::Queue")
+    queues.sort(key=lambda q: "RedrivePolicy" in q[1])
+    arns: dict[str, str] = {}
+    for logical_id, props in queues:
+        attributes: dict[Any, str] = {
+            name: str(props[name]).lower() if isinstance(props[name], bool) else str(props[name])
+            for name in ("VisibilityTimeout", "MessageRetentionPeriod", "SqsManagedSseEnabled")
+            if name in props
+        }
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[target], "maxReceiveCount": redrive["maxReceiveCount"]}
+            )
+        url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        arns[logical_id] = arn["QueueArn"]
+    return arns
+
+
+def create_buckets(
+    session: boto3.session.Session,
+    endpoint_url: str | None = None,
+    template: dict[str, Any] | None = None,
+    queue_arns: dict[str, str] | None = None,
+) -> list[str]:
+    """Create the template's buckets with their CORS rule, encryption, public
+    access block, lifecycle rules and queue notifications (CloudFormation's
+    property names translated to the S3 API's)."""
+    template = template or load_template()
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    region = session.region_name or "us-east-1"
+    created = []
+    for logical_id, props in _of_type(template, "AWS::S3::Bucket"):
+        name = physical_name(logical_id, template["Resources"])
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(
+                Bucket=name,
+                CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+            )
+        cors = props.get("CorsConfiguration")
+        if cors:
+            rules = [
+                {
+                    "AllowedOrigins": rule["AllowedOrigins"],
+                    "AllowedMethods": rule["AllowedMethods"],
+                    "AllowedHeaders": rule.get("AllowedHeaders", []),
+                    "ExposeHeaders": rule.get("ExposedHeaders", []),
+                    "MaxAgeSeconds": rule.get("MaxAge", 0),
+                }
+                for rule in cors["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})  # type: ignore[typeddict-item]
+        encryption = props.get("BucketEncryption")
+        if encryption:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule[
+                                "ServerSideEncryptionByDefault"
+                            ],
+                            "BucketKeyEnabled": rule.get("BucketKeyEnabled", False),
+                        }
+                        for rule in encryption["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        block = props.get("PublicAccessBlockConfiguration")
+        if block:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+        lifecycle = props.get("LifecycleConfiguration")
+        if lifecycle:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": rule["Id"],
+                            "Status": rule["Status"],
+                            "Filter": {"Prefix": rule.get("Prefix", "")},
+                            "AbortIncompleteMultipartUpload": rule[
+                                "AbortIncompleteMultipartUpload"
+                            ],
+                        }
+                        for rule in lifecycle["Rules"]
+                    ]
+                },
+            )
+        notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations")
+        if notifications and queue_arns is not None:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "QueueArn": queue_arns[item["Queue"]["Fn::GetAtt"][0]],
+                            "Events": [item["Event"]],
+                            "Filter": {"Key": {"FilterRules": item["Filter"]["S3Key"]["Rules"]}},
+                        }
+                        for item in notifications
+                    ]
+                },
+            )
+        created.append(name)
+    return created
+
+
 def provision(session: boto3.session.Session, endpoint_url: str | None = None) -> dict[str, str]:
     """Create every resource the template defines; return the app's environment."""
     template = load_template()
     create_tables(session, endpoint_url, template)
+    queue_arns = create_queues(session, endpoint_url, template)
+    create_buckets(session, endpoint_url, template, queue_arns)
     return environment(template)

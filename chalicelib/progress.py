@@ -1,0 +1,106 @@
+"""Upload progress: coalesce however many reports arrive into at most
+`progress_broadcasts_per_second` broadcasts per upload.
+
+A report costs one conditional DynamoDB write (bytes only move forward, only while
+the upload is open). When the stored state says the broadcast slot is free, one
+more conditional write claims it; only the claimant publishes. So DynamoDB sees
+at most one write per report plus one per broadcast, and concurrent Lambdas
+cannot broadcast more often than the limit or out of order.
+
+Speed and ETA are computed here, from the bytes and time between the previous
+broadcast and this one, so every client shows the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from chalicelib.errors import InvalidInput
+from chalicelib.events import (
+    UploadProgress,
+    UploadProgressData,
+    target_course,
+    upload_channels,
+    upload_path,
+)
+from chalicelib.publisher import Publisher
+from chalicelib.store.uploads import ProgressWrite, UploadRecord
+
+Clock = Callable[[], float]  # seconds since the epoch
+
+
+class ProgressStore(Protocol):
+    def record_progress(
+        self, operation_id: str, user_id: str, bytes_uploaded: int, now_ms: int
+    ) -> ProgressWrite: ...
+
+    def claim_broadcast(
+        self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
+    ) -> bool: ...
+
+
+def progress_event(record: UploadRecord, now_ms: int) -> UploadProgress:
+    """The progress event for an upload's stored state: speed over the interval
+    since the previous broadcast (or since the upload started), ETA from that."""
+    upload = record.upload
+    done = upload.bytes_uploaded
+    if record.last_broadcast_at_ms is not None and record.last_broadcast_bytes is not None:
+        since_ms, since_bytes = record.last_broadcast_at_ms, record.last_broadcast_bytes
+    else:
+        since_ms, since_bytes = int(upload.created_at.timestamp() * 1000), 0
+    elapsed = (now_ms - since_ms) / 1000
+    rate = (done - since_bytes) / elapsed if elapsed > 0 and done > since_bytes else None
+    remaining = max(upload.size - done, 0)
+    eta = round(remaining / rate, 1) if rate else (0.0 if remaining == 0 else None)
+    data = UploadProgressData(
+        bytes_uploaded=done,
+        total_bytes=upload.size,
+        percent=round(100 * done / upload.size, 2) if upload.size else 100.0,
+        bytes_per_second=round(rate, 1) if rate is not None else None,
+        eta_seconds=eta,
+        filename=upload.filename,
+        target=upload.target,
+    )
+    return UploadProgress.new(
+        data,
+        operation_id=upload.operation_id,
+        course_id=target_course(upload.target),
+        resources=[upload_path(upload.operation_id)],
+    )
+
+
+class ProgressTracker:
+    def __init__(
+        self, store: ProgressStore, publisher: Publisher, broadcasts_per_second: float, clock: Clock
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._interval_ms = max(1, int(1000 / broadcasts_per_second))
+        self._clock = clock
+
+    def report(self, operation_id: str, user_id: str, bytes_uploaded: int) -> UploadRecord:
+        """Record a report; broadcast when the slot is free. Raises NotFound for
+        anyone but the uploader and Conflict once the upload is no longer open;
+        a report behind the stored bytes changes nothing."""
+        if bytes_uploaded < 0:
+            raise InvalidInput("bytesUploaded must not be negative", code="invalid_progress")
+        now_ms = int(self._clock() * 1000)
+        write = self._store.record_progress(operation_id, user_id, bytes_uploaded, now_ms)
+        record = write.record
+        if not write.advanced:
+            if bytes_uploaded > record.upload.size:
+                raise InvalidInput(
+                    "bytesUploaded is larger than the upload", code="invalid_progress"
+                )
+            return record
+        last = record.last_broadcast_at_ms
+        if last is not None and now_ms - last < self._interval_ms:
+            return record
+        if self._store.claim_broadcast(operation_id, bytes_uploaded, now_ms, self._interval_ms):
+            event = progress_event(record, now_ms)
+            self._publisher.publish(event, upload_channels(record.upload))
+        return record
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)

@@ -1,0 +1,155 @@
+"""The upload routes: presigned multipart uploads straight to S3.
+
+Only the uploader may act on an upload; anyone else gets 404, exactly as for an
+upload that does not exist, so operation ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import ConfigDict, Field
+
+from chalicelib.http import api_doc, json_response, parse_body, validate
+from chalicelib.models import Timestamp, Upload, UploadPart, UploadTarget, WireModel
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.services import container
+from chalicelib.store.multipart import MAX_PARTS
+from chalicelib.uploads import MAX_PARTS_PER_BATCH
+
+bp = Blueprint(__name__)
+
+OperationPath = "/uploads/{operationId}"
+
+
+class StrictRequest(WireModel):
+    model_config = ConfigDict(strict=True)
+
+
+class InitiateRequest(StrictRequest):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(;.*)?$")
+    size: int
+    target: UploadTarget
+
+
+class PartsRequest(StrictRequest):
+    part_numbers: list[int] = Field(min_length=1, max_length=MAX_PARTS_PER_BATCH)
+
+
+class PartsResponse(WireModel):
+    urls: dict[str, str]
+    expires_at: Timestamp
+
+
+class ProgressRequest(StrictRequest):
+    bytes_uploaded: int = Field(ge=0)
+
+
+class ProgressAccepted(WireModel):
+    operation_id: str
+    bytes_uploaded: int
+    status: str
+
+
+class CompletedPart(StrictRequest):
+    part_number: int = Field(ge=1, le=MAX_PARTS)
+    etag: str = Field(min_length=1, max_length=256)
+
+
+class CompleteRequest(StrictRequest):
+    parts: list[CompletedPart] | None = Field(default=None, min_length=1, max_length=MAX_PARTS)
+
+
+class UploadDetail(Upload):
+    parts: list[UploadPart]
+
+
+class UploadList(WireModel):
+    uploads: list[Upload]
+
+
+class ListQuery(StrictRequest):
+    status: Literal["active"] = "active"
+
+
+@bp.route("/uploads", methods=["POST"], cors=CORS)
+@api_doc("Start a multipart upload", body=InitiateRequest, response=Upload, status=201)
+def initiate() -> Response:
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, InitiateRequest)
+    upload = container().uploads.initiate(
+        caller.user_id, body.filename, body.content_type, body.size, body.target
+    )
+    return json_response(upload, 201)
+
+
+@bp.route("/uploads", methods=["GET"], cors=CORS)
+@api_doc("The caller's open uploads", response=UploadList, query=ListQuery)
+def list_active() -> Response:
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    validate(ListQuery, dict(bp.current_request.query_params or {}))
+    return json_response(UploadList(uploads=container().uploads.active(caller.user_id)))
+
+
+@bp.route(OperationPath, methods=["GET"], cors=CORS)
+@api_doc("An upload, with the parts S3 holds", response=UploadDetail)
+def get_upload(operationId: str) -> Response:  # noqa: N803 - the path parameter's name
+    caller = current_caller(bp)
+    uploads = container().uploads
+    upload = uploads.owned(caller.user_id, operationId).upload
+    detail = UploadDetail(**dict(upload), parts=uploads.parts(upload))
+    return json_response(detail)
+
+
+@bp.route(OperationPath + "/parts", methods=["POST"], cors=CORS)
+@api_doc("Presign a batch of part uploads", body=PartsRequest, response=PartsResponse)
+def presign_parts(operationId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, PartsRequest)
+    urls, expires_at = container().uploads.presign_parts(
+        caller.user_id, operationId, body.part_numbers
+    )
+    return json_response(PartsResponse(urls=urls, expires_at=expires_at))
+
+
+@bp.route(OperationPath + "/progress", methods=["POST"], cors=CORS)
+@api_doc("Report bytes uploaded", body=ProgressRequest, response=ProgressAccepted, status=202)
+def report_progress(operationId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, ProgressRequest)
+    upload = container().uploads.report_progress(caller.user_id, operationId, body.bytes_uploaded)
+    accepted = ProgressAccepted(
+        operation_id=upload.operation_id,
+        bytes_uploaded=upload.bytes_uploaded,
+        status=upload.status,
+    )
+    return json_response(accepted, 202)
+
+
+@bp.route(OperationPath + "/complete", methods=["POST"], cors=CORS)
+@api_doc(
+    "Assemble the parts; completion follows from S3",
+    body=CompleteRequest,
+    response=Upload,
+    status=202,
+)
+def complete(operationId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, CompleteRequest)
+    parts = None if body.parts is None else [(p.part_number, p.etag) for p in body.parts]
+    upload, _ = container().uploads.complete(caller.user_id, operationId, parts)
+    return json_response(upload, 202)
+
+
+@bp.route(OperationPath, methods=["DELETE"], cors=CORS)
+@api_doc("Abort an upload", response=Upload)
+def abort(operationId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    return json_response(container().uploads.abort(caller.user_id, operationId))

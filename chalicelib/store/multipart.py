@@ -1,0 +1,177 @@
+"""The S3 multipart adapter: every S3 call an upload makes, and the one place
+botocore's S3 errors become domain errors.
+
+Presigned URLs are SigV4 against the regional endpoint (the client comes from the
+composition root configured that way) and short-lived: a URL dies with the
+credentials that signed it, so clients ask for them in batches as they go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.errors import Conflict, InvalidInput, Unavailable
+from chalicelib.logging import logger
+from chalicelib.models import UploadPart
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# S3's own limits for multipart uploads.
+MIN_PART_SIZE = 5 * 1024**2
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PARTS = 10_000
+# A single PUT (Uppy's small-file path) may not exceed this.
+MAX_SINGLE_PUT = 5 * 1024**3
+
+_BAD_PARTS = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True)
+class CompletedObject:
+    location: str
+    key: str
+    bucket: str
+
+
+class MultipartStorage:
+    def __init__(self, s3: S3Client, bucket: str, expiry_seconds: int) -> None:
+        self._s3 = s3
+        self.bucket = bucket
+        self.expiry_seconds = expiry_seconds
+
+    # ---- calls that touch S3 ------------------------------------------------
+    def create(self, key: str, content_type: str) -> str:
+        try:
+            response = self._s3.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable(exc, "create") from None
+        return response["UploadId"]
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadPart]:
+        """Every part S3 holds, paging past ListParts' 1,000 per call.
+        An upload S3 no longer knows (completed or aborted) has none."""
+        parts: list[UploadPart] = []
+        marker = 0
+        while True:
+            try:
+                page = self._s3.list_parts(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
+                )
+            except ClientError as exc:
+                if _code(exc) == "NoSuchUpload":
+                    return parts
+                raise self._unavailable(exc, "list_parts") from None
+            except BotoCoreError as exc:
+                raise self._unavailable(exc, "list_parts") from None
+            for part in page.get("Parts", []):
+                parts.append(
+                    UploadPart(
+                        part_number=int(part["PartNumber"]),
+                        etag=str(part["ETag"]),
+                        size=int(part["Size"]),
+                    )
+                )
+            if not page.get("IsTruncated"):
+                return parts
+            marker = int(page.get("NextPartNumberMarker", 0))
+
+    def complete(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> CompletedObject:
+        ordered = sorted(parts)
+        try:
+            response = self._s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": number, "ETag": etag} for number, etag in ordered]
+                },
+            )
+        except ClientError as exc:
+            code = _code(exc)
+            if code in _BAD_PARTS:
+                raise InvalidInput(
+                    "S3 refused the parts: " + str(exc.response["Error"].get("Message", code)),
+                    code="invalid_parts",
+                ) from None
+            if code == "NoSuchUpload":
+                if self.object_size(key) is not None:
+                    # Completed already (a retried request): the object is there.
+                    return CompletedObject(self._location(key), key, self.bucket)
+                raise Conflict("S3 no longer holds this upload", code="upload_not_open") from None
+            raise self._unavailable(exc, "complete") from None
+        except BotoCoreError as exc:
+            raise self._unavailable(exc, "complete") from None
+        return CompletedObject(
+            str(response.get("Location") or self._location(key)), key, self.bucket
+        )
+
+    def abort(self, key: str, upload_id: str) -> None:
+        """Abort, treating an upload S3 no longer holds as already aborted."""
+        if not upload_id:
+            return
+        try:
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if _code(exc) not in {"NoSuchUpload", "404"}:
+                raise self._unavailable(exc, "abort") from None
+        except BotoCoreError as exc:
+            raise self._unavailable(exc, "abort") from None
+
+    def object_size(self, key: str) -> int | None:
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise self._unavailable(exc, "head") from None
+        return int(head["ContentLength"])
+
+    # ---- presigning (local computation, no S3 call) ------------------------
+    def presign_part(self, key: str, upload_id: str, part_number: int) -> str:
+        return self._presign(
+            "upload_part", {"Key": key, "UploadId": upload_id, "PartNumber": part_number}
+        )
+
+    def presign_create(self, key: str, content_type: str) -> str:
+        return self._presign("create_multipart_upload", {"Key": key, "ContentType": content_type})
+
+    def presign_put(self, key: str, content_type: str) -> str:
+        return self._presign("put_object", {"Key": key, "ContentType": content_type})
+
+    def presign_list_parts(self, key: str, upload_id: str) -> str:
+        return self._presign("list_parts", {"Key": key, "UploadId": upload_id})
+
+    def presign_complete(self, key: str, upload_id: str) -> str:
+        return self._presign("complete_multipart_upload", {"Key": key, "UploadId": upload_id})
+
+    def presign_abort(self, key: str, upload_id: str) -> str:
+        return self._presign("abort_multipart_upload", {"Key": key, "UploadId": upload_id})
+
+    def _presign(self, operation: str, params: dict[str, Any]) -> str:
+        return self._s3.generate_presigned_url(
+            ClientMethod=operation,
+            Params={"Bucket": self.bucket, **params},
+            ExpiresIn=self.expiry_seconds,
+        )
+
+    def _location(self, key: str) -> str:
+        return f"{self._s3.meta.endpoint_url}/{self.bucket}/{key}"
+
+    @staticmethod
+    def _unavailable(exc: Exception, action: str) -> Unavailable:
+        code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+        logger.warning("s3 call failed", extra={"action": action, "code": code})
+        return Unavailable(f"storage is unavailable ({action})", code="storage_unavailable")

@@ -1,0 +1,149 @@
+"""Uploads end to end against moto: presigned multipart PUTs, progress, and
+completion through the S3 event that reaches the SQS handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.services import container
+from tests.integration.uploads_kit import MIB, Harness, data_of, harness  # noqa: F401
+
+SIZE = 17 * MIB  # three parts of the server's 8 MiB part size
+
+
+def _complete_and_deliver(h: Harness, user: str, upload: dict[str, Any]) -> dict[str, Any]:
+    status, body = h.call("post", f"/uploads/{upload['operationId']}/complete", user, {})
+    assert status == 202, body
+    return h.deliver(h.s3_messages())
+
+
+def test_three_part_library_upload_completes_with_one_media_file_and_events_in_order(
+    harness: Harness,
+) -> None:
+    upload = harness.start("alice", SIZE)
+    assert upload["partCount"] == 3
+    harness.put_parts("alice", upload, data_of(SIZE))
+
+    result = _complete_and_deliver(harness, "alice", upload)
+
+    assert result == {"batchItemFailures": []}
+    status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    assert (status, done["status"], done["bytesUploaded"]) == (200, "completed", SIZE)
+    media = container().media_store.get(done["mediaId"])
+    assert media is not None and media.size == SIZE and media.user_id == "alice"
+    types = harness.publisher.types_on("user:alice")
+    assert types[0] == "upload.started"
+    assert types[-1] == "upload.completed"
+    assert "upload.progress" in types[1:-1]
+
+
+def test_chapter_upload_events_reach_the_course_channel_and_the_file_is_linked(
+    harness: Harness,
+) -> None:
+    courses = container().courses
+    course = courses.create_course("alice", "Physics")
+    chapter = courses.create_chapter(course.course_id, "alice", "Motion")
+    target = {"type": "chapter", "courseId": course.course_id, "chapterId": chapter.chapter_id}
+    upload = harness.start("alice", SIZE, target)
+    harness.put_parts("alice", upload, data_of(SIZE))
+
+    _complete_and_deliver(harness, "alice", upload)
+
+    on_course = harness.publisher.types_on(f"course:{course.course_id}")
+    uploads_only = [t for t in on_course if t.startswith("upload.")]
+    assert uploads_only[0] == "upload.started" and uploads_only[-1] == "upload.completed"
+    assert "upload.progress" in uploads_only
+    assert "media.linked" in on_course
+    linked = courses.get_chapter(course.course_id, chapter.chapter_id)
+    assert [item.media_id for item in linked.items] == [upload["operationId"].replace("op_", "med_")]
+
+
+def test_duplicate_s3_events_and_a_late_progress_report_change_nothing(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.put_parts("alice", upload, data_of(SIZE))
+    status, _ = harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+    messages = harness.s3_messages()
+    harness.deliver(messages)
+    sent_before = len(harness.publisher.sent)
+    status, before = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+
+    again = harness.deliver(messages + messages)
+    late, _ = harness.call(
+        "post", f"/uploads/{upload['operationId']}/progress", "alice", {"bytesUploaded": 1}
+    )
+
+    assert again == {"batchItemFailures": []}
+    assert late == 409
+    assert len(harness.publisher.sent) == sent_before
+    assert harness.publisher.types_on("user:alice").count("upload.completed") == 1
+    status, after = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    assert after == before
+
+
+def test_an_object_of_another_size_fails_the_upload(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    # The browser sends fewer bytes than it declared.
+    harness.put_parts("alice", upload, data_of(SIZE - 1))
+
+    _complete_and_deliver(harness, "alice", upload)
+
+    status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    assert (done["status"], done["reason"]) == ("failed", "size_mismatch")
+    assert harness.publisher.types_on("user:alice")[-1] == "upload.failed"
+
+
+def test_aborting_an_upload_publishes_aborted_and_frees_s3(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+
+    status, aborted = harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
+
+    assert (status, aborted["status"]) == (200, "aborted")
+    assert harness.multipart_uploads() == []
+    assert harness.publisher.types_on("user:alice") == ["upload.started", "upload.aborted"]
+
+
+def test_an_aborted_upload_is_no_longer_open(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
+
+    status, body = harness.call(
+        "post", f"/uploads/{upload['operationId']}/parts", "alice", {"partNumbers": [1]}
+    )
+
+    assert (status, body["error"]["code"]) == (409, "upload_not_open")
+
+
+def test_get_lists_the_parts_s3_holds_for_resuming(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.put_parts("alice", upload, data_of(SIZE))
+
+    status, body = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+
+    assert [(p["partNumber"], p["size"]) for p in body["parts"]] == [
+        (1, 8 * MIB),
+        (2, 8 * MIB),
+        (3, 1 * MIB),
+    ]
+    assert body["bytesUploaded"] == SIZE
+
+
+def test_active_uploads_lists_only_the_callers_open_uploads(harness: Harness) -> None:
+    mine = harness.start("alice", SIZE)
+    closed = harness.start("alice", SIZE)
+    harness.call("delete", f"/uploads/{closed['operationId']}", "alice")
+    harness.start("bob", SIZE)
+
+    status, body = harness.call("get", "/uploads?status=active", "alice")
+
+    assert status == 200
+    assert [u["operationId"] for u in body["uploads"]] == [mine["operationId"]]
+
+
+def test_completing_without_parts_takes_them_from_s3(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.put_parts("alice", upload, data_of(SIZE))
+
+    status, body = harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+
+    assert (status, body["status"]) == (202, "completing")
+    assert [o["Size"] for o in harness.objects()] == [SIZE]
