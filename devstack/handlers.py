@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice.app import Chalice, ScheduledEventConfig, SQSEventConfig
 from chalice.local import LambdaContext
+from chalice.utils import to_cfn_resource_name
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -26,6 +27,8 @@ class QueueHandler:
     queue_name: str
     batch_size: int
     invoke: LambdaHandler
+    # Lambda reads `batchItemFailures` only when the event source mapping says so.
+    report_item_failures: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,26 @@ class ScheduledHandler:
     name: str
     expression: str
     invoke: LambdaHandler
+
+
+def _event_source(template: dict[str, Any], handler_name: str) -> dict[str, Any]:
+    """The SQS event source infra/template.json merges into a handler's function,
+    if it does (`chalice package --merge-template` names the function after it)."""
+    resources = template.get("Resources", {})
+    function = resources.get(to_cfn_resource_name(handler_name), {})
+    for source in function.get("Properties", {}).get("Events", {}).values():
+        props = source.get("Properties", {})
+        if "Queue" in props:
+            return dict(props)
+    return {}
+
+
+def _template_queue(queue: Any) -> str | None:
+    if isinstance(queue, dict) and "Fn::GetAtt" in queue:
+        return str(queue["Fn::GetAtt"][0])  # provision names queues by logical id
+    if isinstance(queue, str):
+        return queue.rsplit(":", 1)[-1]
+    return None
 
 
 def _queue_name(config: SQSEventConfig) -> str:
@@ -43,8 +66,9 @@ def _queue_name(config: SQSEventConfig) -> str:
 
 
 class AppHandlers:
-    def __init__(self, app: Chalice) -> None:
+    def __init__(self, app: Chalice, template: dict[str, Any] | None = None) -> None:
         self.app = app
+        self.template = template or {}
 
     def websocket(self, route_key: str) -> LambdaHandler | None:
         config = self.app.websocket_handlers.get(route_key)
@@ -54,16 +78,22 @@ class AppHandlers:
         return handler
 
     def queues(self) -> list[QueueHandler]:
-        return [
-            QueueHandler(
-                name=source.name,
-                queue_name=_queue_name(source),
-                batch_size=int(source.batch_size or 1),
-                invoke=self.app.handler_map[source.name],
+        found = []
+        for source in self.app.event_sources:
+            if not isinstance(source, SQSEventConfig):
+                continue
+            mapping = _event_source(self.template, source.name)
+            found.append(
+                QueueHandler(
+                    name=source.name,
+                    queue_name=_template_queue(mapping.get("Queue")) or _queue_name(source),
+                    batch_size=int(mapping.get("BatchSize") or source.batch_size or 1),
+                    invoke=self.app.handler_map[source.name],
+                    report_item_failures="ReportBatchItemFailures"
+                    in mapping.get("FunctionResponseTypes", []),
+                )
             )
-            for source in self.app.event_sources
-            if isinstance(source, SQSEventConfig)
-        ]
+        return found
 
     def schedules(self) -> list[ScheduledHandler]:
         found = []

@@ -2,8 +2,9 @@
 
 A thread per handler long-polls its queue on moto's server and hands each batch
 to the handler as a Lambda SQS event. As in Lambda: a batch that raises goes back
-to the queue (visible again after the queue's visibility timeout), and with a
-`batchItemFailures` answer only the named messages stay; the rest are deleted.
+to the queue (visible again after the queue's visibility timeout), and when the
+event source reports item failures (infra/template.json's FunctionResponseTypes),
+only the messages a `batchItemFailures` answer names stay; the rest are deleted.
 """
 
 from __future__ import annotations
@@ -142,7 +143,14 @@ class QueuePoller(threading.Thread):
         except Exception:
             log.exception("handler %s failed; the batch returns to the queue", self.handler.name)
             return 0
-        failed = failed_ids(result, batch_ids)
+        failed = failed_ids(result, batch_ids) if self.handler.report_item_failures else set()
+        reported = isinstance(result, dict) and result.get("batchItemFailures")
+        if reported and not self.handler.report_item_failures:
+            log.warning(
+                "%s returned batchItemFailures but its event source does not report them "
+                "(FunctionResponseTypes: ReportBatchItemFailures): Lambda deletes the whole batch",
+                self.handler.name,
+            )
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(

@@ -149,11 +149,12 @@ class Stack:
         app, config = self._import_app()
         # Imported only now: chalicelib reads its environment at import time.
         from devstack import gateway
+        from devstack.provision import load_template
         from devstack.rest import RestGateway
         from devstack.seed import seed
         from devstack.websocket import WebSocketGateway
 
-        self.handlers = AppHandlers(app)
+        self.handlers = AppHandlers(app, load_template())
         domain = f"{o.host}:{o.port}"
         rest = RestGateway(app, config, self.executor, domain)
         if o.seed:
