@@ -5,12 +5,13 @@
 - `/ws/@connections/{id}`: its management API (also at `/@connections/{id}`)
 - `/dev/token?user=NAME`: a development token (HS256)
 - `/dev/demo`, `/dev/status`, `/dev/connections`: the demo course, what runs, open sockets
+- `POST /dev/schedules/{name}`: run a scheduled handler now
 - `/`: the demo page and the browser client (web/)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,15 @@ def build(
     web_dir: Path,
     demo: Callable[[], Demo | None],
     status: Callable[[], dict[str, Any]],
+    run_schedule: Callable[[str], Awaitable[bool]],
     lifespan: Any = None,
 ) -> Starlette:
+    async def schedule_endpoint(request: Request) -> Response:
+        name = request.path_params["name"]
+        if not await run_schedule(name):
+            return JSONResponse(error_body("not_found", f"no scheduled handler {name!r}"), 404)
+        return JSONResponse({"handler": name, "ran": True})
+
     async def demo_endpoint(request: Request) -> Response:
         current = demo()
         if current is None:
@@ -138,6 +146,7 @@ def build(
         Route("/dev/demo", demo_endpoint, methods=["GET"]),
         Route("/dev/status", status_endpoint, methods=["GET"]),
         Route("/dev/connections", connections_endpoint, methods=["GET"]),
+        Route("/dev/schedules/{name}", schedule_endpoint, methods=["POST"]),
         Route("/", index, methods=["GET", "HEAD"]),
     ]
     if web_dir.is_dir():

@@ -91,7 +91,7 @@ class QueuePoller(threading.Thread):
         self._queue_arn = ""
         self.delivered = 0
 
-    def _resolve(self) -> bool:
+    def resolve(self) -> bool:
         try:
             url = self._sqs.get_queue_url(QueueName=self.handler.queue_name)["QueueUrl"]
             attrs = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -104,7 +104,7 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         warned = False
         while not self._stop_event.is_set():
-            if self.queue_url is None and not self._resolve():
+            if self.queue_url is None and not self.resolve():
                 if not warned:
                     log.warning(
                         "queue %r of handler %s does not exist; waiting for it",

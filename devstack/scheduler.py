@@ -101,6 +101,12 @@ def scheduled_event(handler: ScheduledHandler, region: str, at: datetime) -> dic
     }
 
 
+def run_scheduled(handler: ScheduledHandler, region: str) -> object:
+    """One invocation, as EventBridge makes it."""
+    event = scheduled_event(handler, region, datetime.now(UTC))
+    return handler.invoke(event, lambda_context(handler.name))
+
+
 class Schedule(threading.Thread):
     def __init__(
         self,
@@ -128,9 +134,7 @@ class Schedule(threading.Thread):
         return next_cron(self.handler.expression, now)
 
     def run_once(self) -> object:
-        now = datetime.now(UTC)
-        event = scheduled_event(self.handler, self.region, now)
-        return self.handler.invoke(event, lambda_context(self.handler.name))
+        return run_scheduled(self.handler, self.region)
 
     def run(self) -> None:
         due = self._next(datetime.now(UTC))

@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from devstack.handlers import AppHandlers, LambdaHandler, lambda_context
 from devstack.options import ROOT, Options, parse
 from devstack.poller import QueuePoller
-from devstack.scheduler import Schedule, UnsupportedSchedule
+from devstack.scheduler import Schedule, UnsupportedSchedule, run_scheduled
 
 log = logging.getLogger("devstack")
 
@@ -179,6 +179,7 @@ class Stack:
             web_dir=o.web_dir,
             demo=lambda: self.demo,
             status=self.status,
+            run_schedule=self.run_schedule,
         )
         uv_config = uvicorn.Config(
             asgi,
@@ -224,6 +225,17 @@ class Stack:
         if self.moto is not None:
             self.moto.stop()
         print("devstack: stopped", flush=True)
+
+    async def run_schedule(self, name: str) -> bool:
+        """Run a scheduled handler now (POST /dev/schedules/{name}); False if there is none.
+        Its failure surfaces as a 500, so a developer sees the trace in the log."""
+        assert self.handlers is not None
+        for scheduled in self.handlers.schedules():
+            if scheduled.name == name:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self.executor, run_scheduled, scheduled, REGION)
+                return True
+        return False
 
     # ---- what it serves ------------------------------------------------------
     def status(self) -> dict[str, Any]:

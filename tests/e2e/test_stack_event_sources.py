@@ -1,0 +1,123 @@
+"""The stack's stand-ins for Lambda's event sources: the SQS poller (against moto,
+with handlers written for the test) and EventBridge schedules."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+
+from devstack.handlers import QueueHandler
+from devstack.poller import QueuePoller
+from devstack.scheduler import UnsupportedSchedule, next_cron
+from tests.e2e.conftest import Stack
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("sqs", region_name=REGION)
+        client.create_queue(QueueName="events", Attributes={"VisibilityTimeout": "0"})
+        for body in ("one", "two", "three"):
+            client.send_message(
+                QueueUrl=client.get_queue_url(QueueName="events")["QueueUrl"], MessageBody=body
+            )
+        yield client
+
+
+def poller(sqs: Any, handler: Any, report_item_failures: bool = True) -> QueuePoller:
+    queue = QueueHandler("h", "events", 10, handler, report_item_failures)
+    p = QueuePoller(queue, sqs, REGION, threading.Event(), wait_seconds=0)
+    assert p.resolve()
+    return p
+
+
+def remaining(sqs: Any) -> list[str]:
+    url = sqs.get_queue_url(QueueName="events")["QueueUrl"]
+    return sorted(
+        m["Body"]
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    )
+
+
+@pytest.mark.integration
+def test_handled_batch_is_deleted_from_the_queue(sqs: Any) -> None:
+    bodies: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        bodies.extend(record["body"] for record in event["Records"])
+
+    poller(sqs, handler).poll_once()
+    assert sorted(bodies) == ["one", "three", "two"]
+    assert remaining(sqs) == []
+
+
+@pytest.mark.integration
+def test_messages_named_in_batch_item_failures_stay_in_the_queue(sqs: Any) -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failed = [r["messageId"] for r in event["Records"] if r["body"] == "two"]
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+
+    poller(sqs, handler).poll_once()
+    assert remaining(sqs) == ["two"]
+
+
+@pytest.mark.integration
+def test_batch_item_failures_are_ignored_when_the_source_does_not_report_them(sqs: Any) -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+    poller(sqs, handler, report_item_failures=False).poll_once()
+    assert remaining(sqs) == []
+
+
+@pytest.mark.integration
+def test_a_batch_whose_handler_raises_stays_in_the_queue(sqs: Any) -> None:
+    def handler(event: dict[str, Any], context: Any) -> None:
+        raise RuntimeError("boom")
+
+    poller(sqs, handler).poll_once()
+    assert remaining(sqs) == ["one", "three", "two"]
+
+
+def test_cron_schedule_fires_at_the_minute_it_names() -> None:
+    after = datetime(2026, 11, 21, 12, 30, tzinfo=UTC)
+    assert next_cron("cron(0 6 * * ? *)", after) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+
+def test_cron_schedule_honours_weekdays_counted_from_sunday() -> None:
+    saturday = datetime(2026, 11, 21, 12, 30, tzinfo=UTC)
+    assert next_cron("cron(15 9 ? * MON *)", saturday) == datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+
+
+def test_cron_schedule_with_unsupported_fields_is_refused() -> None:
+    with pytest.raises(UnsupportedSchedule):
+        next_cron("cron(0 0 L * ? *)", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("stack")
+def test_scheduled_handler_runs_on_demand(stack: Stack) -> None:
+    schedules = stack.status()["handlers"]["schedules"]
+    if not schedules:
+        pytest.skip("the app has no @app.schedule handler yet")
+    name = schedules[0]["handler"]
+    response = requests.post(f"{stack.base_url}/dev/schedules/{name}", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"handler": name, "ran": True}
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("stack")
+def test_unknown_scheduled_handler_is_404(stack: Stack) -> None:
+    response = requests.post(f"{stack.base_url}/dev/schedules/nothing", timeout=5)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
