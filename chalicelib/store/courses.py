@@ -285,7 +285,9 @@ class CourseStore:
             if _code(exc) != "TransactionCanceledException":
                 raise unavailable(exc) from exc
             codes = cancellation_codes(exc)
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            # A stale read of the member outranks the owner count: the caller's
+            # premise was wrong, whatever the count says.
+            if codes[1:2] == ["ConditionalCheckFailed"] and codes[0] != "ConditionalCheckFailed":
                 raise Conflict("a course must keep at least one owner", code="last_owner") from None
             raise Conflict(
                 "the membership changed meanwhile; read it again", code="member_changed"

@@ -1,0 +1,88 @@
+"""MediaStore and the media bucket against moto."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from chalicelib import services
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.store.media import MediaStore
+from tests.integration.course_kit import add_media
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(aws: dict[str, str]) -> MediaStore:
+    return services.container().media_store
+
+
+def test_put_if_absent_creates_once_and_keeps_the_first_record(store: MediaStore) -> None:
+    first = add_media("m_1", "ann")
+    assert store.put_if_absent(first.model_copy(update={"filename": "other.mp4"})) is False
+    assert store.get("m_1") == first
+
+
+def test_a_missing_media_file_reads_as_none(store: MediaStore) -> None:
+    assert store.get("m_nope") is None
+
+
+def test_an_owners_library_pages_newest_first(store: MediaStore) -> None:
+    for n in range(3):
+        add_media(f"m_{n}", "ann", minutes=n)
+    add_media("m_bob", "bob", minutes=9)
+    first = store.list_by_owner("ann", 2)
+    assert [m.media_id for m in first.items] == ["m_2", "m_1"]
+    assert first.last_key is not None
+    rest = store.list_by_owner("ann", 2, first.last_key)
+    assert [m.media_id for m in rest.items] == ["m_0"]
+
+
+def test_a_linked_file_is_not_deleted(store: MediaStore) -> None:
+    add_media("m_1", "ann")
+    store._table.update_item(  # the link transaction's write, without a chapter
+        Key={"mediaId": "m_1"},
+        UpdateExpression="SET links.#k = :v",
+        ExpressionAttributeNames={"#k": "c_1#ch_1"},
+        ExpressionAttributeValues={":v": {"courseId": "c_1", "chapterId": "ch_1", "order": 0}},
+    )
+    with pytest.raises(Conflict) as err:
+        store.delete_unlinked("m_1", "ann")
+    assert err.value.code == "media_linked"
+    assert store.get("m_1") is not None
+
+
+def test_another_owner_cannot_delete_a_file(store: MediaStore) -> None:
+    add_media("m_1", "ann")
+    with pytest.raises(NotFound):
+        store.delete_unlinked("m_1", "bob")
+    assert store.get("m_1") is not None
+
+
+def test_deleting_a_missing_file_is_not_found(store: MediaStore) -> None:
+    with pytest.raises(NotFound):
+        store.delete_unlinked("m_nope", "ann")
+
+
+def test_the_download_url_is_presigned_for_the_object_and_expires(aws: dict[str, str]) -> None:
+    c = services.container()
+    media = add_media("m_1", "ann")
+    url = c.media.with_download_url("m_1", "ann").download_url
+    assert url is not None
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    assert parsed.path.endswith(media.key)
+    assert query["X-Amz-Expires"] == [str(c.settings.download_url_expiry_seconds)]
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+
+
+def test_deleting_a_file_deletes_its_object(aws: dict[str, str]) -> None:
+    c = services.container()
+    media = add_media("m_1", "ann")
+    c.s3.put_object(Bucket=c.settings.media_bucket, Key=media.key, Body=b"x")
+    c.media.delete("m_1", "ann")
+    listed = c.s3.list_objects_v2(Bucket=c.settings.media_bucket, Prefix=media.key)
+    assert listed.get("KeyCount", 0) == 0
+    assert c.media_store.get("m_1") is None
