@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 
 # `chalice package` imports app.py and asks pip for Linux wheels; it never calls
 # AWS. Dummy credentials, a region and hidden config files make sure of that.
-OFFLINE_AWS := AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy AWS_SESSION_TOKEN= \
-	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_PROFILE= \
+OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
+	AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy \
+	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
 .PHONY: install run test lint typecheck package docs pytest clean
