@@ -17,7 +17,8 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.json"
 
 
 def load_template() -> dict[str, Any]:
-    return json.loads(TEMPLATE.read_text())
+    template: dict[str, Any] = json.loads(TEMPLATE.read_text())
+    return template
 
 
 def _resolve(value: Any) -> str:

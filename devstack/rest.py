@@ -34,13 +34,14 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 Headers = list[tuple[str, str]]
 
 
-def chalice_config(app: Chalice, project_dir: Path, stage: str = "dev") -> Config:
-    """The project's .chalice/config.json for a stage, as `chalice local` reads it."""
+def chalice_config(project_dir: Path, stage: str = "dev", app: Chalice | None = None) -> Config:
+    """The project's .chalice/config.json for a stage, as `chalice local` reads it
+    (without the app for the stage's environment, read before the app is imported)."""
     config_file = project_dir / ".chalice" / "config.json"
     from_disk = json.loads(config_file.read_text()) if config_file.exists() else {}
     return Config(
         chalice_stage=stage,
-        user_provided_params={"chalice_app": app},
+        user_provided_params={"chalice_app": app} if app is not None else {},
         config_from_disk=from_disk,
         default_params={"project_dir": str(project_dir), "api_gateway_stage": STAGE},
     )

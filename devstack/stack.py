@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import importlib
 import logging
 import os
 import signal
@@ -18,16 +19,23 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import uvicorn
+from chalice.app import Chalice
+from chalice.config import Config
 from moto.server import ThreadedMotoServer
 
 from devstack.handlers import AppHandlers, LambdaHandler, lambda_context
 from devstack.options import ROOT, Options, parse
 from devstack.poller import QueuePoller
+from devstack.rest import RestGateway, chalice_config
 from devstack.scheduler import Schedule, UnsupportedSchedule, run_scheduled
+from devstack.websocket import WebSocketGateway
+
+if TYPE_CHECKING:
+    from devstack.seed import Demo
 
 log = logging.getLogger("devstack")
 
@@ -80,9 +88,9 @@ class Stack:
         self.pollers: list[QueuePoller] = []
         self.schedules: list[Schedule] = []
         self.handlers: AppHandlers | None = None
-        self.demo: Any = None
+        self.demo: Demo | None = None
         self.env: dict[str, str] = {}
-        self._websockets: Any = None
+        self._websockets: WebSocketGateway | None = None
         self._signalled = False
 
     # ---- lifecycle -----------------------------------------------------------
@@ -130,19 +138,14 @@ class Stack:
         self.env = app_environment(o, provision(session, o.moto_url))
         os.environ.update(self.env)
 
-    def _import_app(self) -> Any:
+    def _import_app(self) -> tuple[Chalice, Config]:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        import importlib
-
-        from devstack.rest import chalice_config
-
-        module = importlib.import_module("app")
-        app = module.app
-        config = chalice_config(app, ROOT)
-        # The stage's variables, as `chalice local` applies them; ours win.
-        os.environ.update({**config.environment_variables, **self.env})
-        return app, config
+        # The stage's variables first, as `chalice local` applies them; ours win.
+        stage_env = chalice_config(ROOT).environment_variables
+        os.environ.update({**stage_env, **self.env})
+        app: Chalice = importlib.import_module("app").app
+        return app, chalice_config(ROOT, app=app)
 
     def _serve(self) -> None:
         o = self.options
@@ -150,9 +153,7 @@ class Stack:
         # Imported only now: chalicelib reads its environment at import time.
         from devstack import gateway
         from devstack.provision import load_template
-        from devstack.rest import RestGateway
         from devstack.seed import seed
-        from devstack.websocket import WebSocketGateway
 
         self.handlers = AppHandlers(app, load_template())
         domain = f"{o.host}:{o.port}"
