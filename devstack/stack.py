@@ -291,6 +291,11 @@ class Stack:
                 lines.append(f"    {user:<6} {role:<7} {d.token(user)}")
             if d.note:
                 lines.append(f"  note          {d.note}")
+        if not o.host.startswith("127.") and o.host not in ("localhost", "::1"):
+            lines.append(
+                f"  WARNING       bound to {o.host}: anyone who reaches it can mint tokens "
+                "at /dev/token and read the fake AWS"
+            )
         lines += ["Press Ctrl-C to stop.", ""]
         return "\n".join(lines)
 
