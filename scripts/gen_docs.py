@@ -1,0 +1,236 @@
+"""Generate docs/openapi.json and docs/events.schema.json from the code.
+
+The REST document is built from the Chalice app's routes and the `api_doc`
+metadata each route carries (chalicelib/http.py); request and response schemas
+come from the pydantic models, by alias, so the document shows the wire names.
+The event schema comes from chalicelib.events.json_schema().
+
+    python -m scripts.gen_docs          # write both files
+    python -m scripts.gen_docs --check  # exit 1 when a file is out of date
+
+tests/integration/test_docs_current.py runs the check, so CI fails on drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = ROOT / "docs" / "openapi.json"
+EVENTS = ROOT / "docs" / "events.schema.json"
+
+METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error, from our code and from API Gateway alike.",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "description": "Field problems on 400 ({field, issue, message}); "
+                    "{requestId} on 5xx.",
+                    "items": {"type": "object"},
+                },
+            },
+        }
+    },
+}
+
+# status -> (components.responses name, description)
+ERRORS: dict[str, tuple[str, str]] = {
+    "400": ("BadRequest", "Malformed or invalid input; `details` names each field"),
+    "401": ("Unauthorized", "Missing, expired or forged token"),
+    "403": ("Forbidden", "The caller's role does not allow this"),
+    "404": ("NotFound", "No such resource, or not the caller's"),
+    "413": ("TooLarge", "Request body larger than 64 KiB"),
+    "500": ("InternalError", "Unexpected failure; `details` carries the requestId to quote"),
+    "default": ("OtherError", "Any other error (409, 415, 429, ...), in the same format"),
+}
+
+
+def _route_table() -> list[tuple[str, str, Any]]:
+    from app import app
+
+    rows = []
+    for path, methods in app.routes.items():
+        for method, entry in methods.items():
+            rows.append((path, method, entry))
+    return sorted(rows, key=lambda r: (r[0], METHOD_ORDER.index(r[1])))
+
+
+def _schemas(rows: list[tuple[str, str, Any]]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for _, _, entry in rows:
+        doc = getattr(entry.view_function, "__api_doc__", None) or {}
+        modes: tuple[tuple[str, JsonSchemaMode], ...] = (
+            ("body", "validation"),
+            ("query", "validation"),
+            ("response", "serialization"),
+        )
+        for key, mode in modes:
+            model = doc.get(key)
+            if model is not None and (model, mode) not in wanted:
+                wanted.append((model, mode))
+    if not wanted:
+        return {}, {}
+    refs, defs = models_json_schema(
+        wanted, by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    return refs, defs.get("$defs", {})
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _operation(path: str, method: str, entry: Any, refs: dict[Any, Any]) -> dict[str, Any]:
+    fn = entry.view_function
+    doc = getattr(fn, "__api_doc__", None) or {
+        "summary": (fn.__doc__ or fn.__name__).strip().splitlines()[0],
+        "auth": False,
+        "status": 200,
+    }
+    op: dict[str, Any] = {
+        "operationId": fn.__name__,
+        "summary": doc["summary"],
+        "tags": [fn.__module__.rsplit(".", 1)[-1]],
+    }
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in entry.view_args
+    ]
+    if doc.get("query") is not None:
+        params += _query_parameters(doc["query"])
+    if params:
+        op["parameters"] = params
+    if doc.get("body") is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(doc["body"], "validation")]}},
+        }
+    status = str(doc.get("status", 200))
+    ok: dict[str, Any] = {"description": "Success"}
+    if doc.get("response") is not None and status != "204":
+        ok["content"] = {"application/json": {"schema": refs[(doc["response"], "serialization")]}}
+    responses: dict[str, Any] = {status: ok}
+    codes = ["500"]
+    if params or doc.get("body") is not None:
+        codes.append("400")
+    if doc.get("body") is not None:
+        codes.append("413")
+    if doc.get("auth", True):
+        codes += ["401", "403", "404"]
+    for code in [*sorted(codes), "default"]:
+        responses[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+    op["responses"] = responses
+    if not doc.get("auth", True):
+        op["security"] = []
+    return op
+
+
+def openapi() -> dict[str, Any]:
+    rows = _route_table()
+    refs, defs = _schemas(rows)
+    paths: dict[str, Any] = {}
+    for path, method, entry in rows:
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, entry, refs)
+    schemas = {name: defs[name] for name in sorted(defs)}
+    schemas["Error"] = ERROR_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "course-media",
+            "version": "1",
+            "description": "Generated by scripts/gen_docs.py from the Chalice routes and "
+            "their pydantic models; do not edit. See docs/API.md.",
+        },
+        "servers": [
+            {"url": "http://127.0.0.1:8000/api", "description": "the local stack (make run)"},
+            {
+                "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/api",
+                "description": "a deployed stack (the EndpointURL output)",
+                "variables": {
+                    "restApiId": {"default": "restApiId"},
+                    "region": {"default": "us-east-1"},
+                },
+            },
+        ],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+            "schemas": schemas,
+            "responses": {name: _error(text) for name, text in ERRORS.values()},
+        },
+    }
+
+
+def events_schema() -> dict[str, Any]:
+    from chalicelib.events import json_schema
+
+    return json_schema()
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    return {OPENAPI: render(openapi()), EVENTS: render(events_schema())}
+
+
+def stale() -> list[Path]:
+    """The generated files whose content differs from what the code says now."""
+    return [
+        path for path, text in outputs().items() if not path.exists() or path.read_text() != text
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="fail when a file is out of date")
+    args = parser.parse_args(argv)
+    if args.check:
+        out_of_date = stale()
+        for path in out_of_date:
+            print(f"{path.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)
+        return 1 if out_of_date else 0
+    for path, text in outputs().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
