@@ -125,3 +125,16 @@ def test_deleted_connection_is_closed_and_then_gone(stack: Stack, ws: OpenSocket
         sock.recv()
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId=conn_id, Data=b"{}")
+
+
+def test_resubscribing_with_since_replays_what_was_missed(stack: Stack, ws: OpenSocket) -> None:
+    course_id = stack.call("POST", "/courses", "jill", {"title": "Replay"}).json()["courseId"]
+    channel = f"course:{course_id}"
+    seen = ws("jill").request({"action": "subscribe", "channel": channel})["data"]["seq"]
+    missed = stack.call("POST", f"/courses/{course_id}/chapters", "jill", {"title": "Missed"})
+    later = ws("jill")
+    later.send({"action": "subscribe", "channel": channel, "since": seen})
+    assert later.recv()["type"] == "subscribed"
+    replayed = later.recv_until(lambda m: m["type"] == "chapter.updated")
+    assert replayed["data"]["chapter"]["chapterId"] == missed.json()["chapterId"]
+    assert replayed["seq"] > seen
