@@ -225,10 +225,3 @@ class RealtimeService:
             raise Forbidden("only your own user channel can be subscribed")
         if scope == "course" and self._memberships.role_of(key, user_id) is None:
             raise Forbidden("only members of a course can subscribe to it", code="not_a_member")
-
-
-class NoOpenUploads:
-    """Stands in until the uploads service provides `current_progress`."""
-
-    def current_progress(self, channel: str) -> list[UploadProgress]:
-        return []

@@ -262,7 +262,7 @@ class Container:
 
     @cached_property
     def realtime(self) -> RealtimeService:
-        from chalicelib.realtime import NoOpenUploads, RealtimeService
+        from chalicelib.realtime import RealtimeService
 
         return RealtimeService(
             connections=self.connections,
@@ -270,7 +270,7 @@ class Container:
             fanout=self.fanout,
             verifier=self.verifier,
             memberships=self.courses,
-            uploads=NoOpenUploads(),
+            uploads=self.uploads,
             max_message_bytes=self.settings.max_ws_message_bytes,
         )
 

@@ -2,11 +2,12 @@
 
 Layout, one partition per connection so `$disconnect` removes everything with
 one query:
-    pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt
+    pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt, channels (set)
     pk=conn#{id}  sk=sub#{channel}   channel, expiresAt
 The `byChannel` index (channel, pk) holds only subscription items (connection
 items have no `channel`), so a broadcast finds a channel's connections with one
-query, never a scan.
+query, never a scan. The connection item also lists its channels, so removing
+a gone connection is a GetItem and one batch delete, not a query.
 
 API Gateway closes every connection after 2 hours, so items carry a TTL just
 past that; DynamoDB deletes expired items only eventually (and moto never), so
@@ -91,65 +92,79 @@ class ConnectionStore:
         """Subscribe a stored connection. The subscription expires with its
         connection, and is refused if the connection is gone (a message that
         raced `$disconnect` must not leave an orphan subscription behind)."""
-        try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "ConditionCheck": {
-                            "TableName": self._table,
-                            "Key": to_ddb(_connection_key(conn.connection_id)),
-                            "ConditionExpression": "attribute_exists(pk) AND expiresAt > :now",
-                            "ExpressionAttributeValues": to_ddb({":now": int(self._clock())}),
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_ddb(_subscription_item(conn, channel)),
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if error_code(exc) == "TransactionCanceledException":
-                reasons = exc.response.get("CancellationReasons", [])
-                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                    raise NotFound("the connection is closed", code="connection_closed") from None
-            raise _failed(exc, "subscribing") from None
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_ddb(_connection_key(conn.connection_id)),
+                        "UpdateExpression": "ADD channels :ch",
+                        "ConditionExpression": "attribute_exists(pk) AND expiresAt > :now",
+                        "ExpressionAttributeValues": to_ddb(
+                            {":ch": {channel}, ":now": int(self._clock())}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_ddb(_subscription_item(conn, channel)),
+                    }
+                },
+            ],
+            "subscribing",
+        )
 
     def unsubscribe(self, connection_id: str, channel: str) -> None:
-        try:
-            self._ddb.delete_item(
-                TableName=self._table,
-                Key=to_ddb({"pk": _pk(connection_id), "sk": f"{_SUB_PREFIX}{channel}"}),
-            )
-        except ClientError as exc:
-            raise _failed(exc, "unsubscribing") from None
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_ddb(_connection_key(connection_id)),
+                        "UpdateExpression": "DELETE channels :ch",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": to_ddb({":ch": {channel}}),
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": to_ddb({"pk": _pk(connection_id), "sk": f"{_SUB_PREFIX}{channel}"}),
+                    }
+                },
+            ],
+            "unsubscribing",
+        )
 
     def remove(self, connection_id: str) -> None:
         """Delete a connection and all its subscriptions (idempotent)."""
-        keys = [
-            {"pk": item["pk"], "sk": item["sk"]}
-            for item in self._partition(connection_id, include_expired=True)
-        ]
+        item = self._connection_item(connection_id)
+        if item is not None:
+            keys = [_connection_key(connection_id)] + [
+                {"pk": _pk(connection_id), "sk": f"{_SUB_PREFIX}{channel}"}
+                for channel in sorted(item.get("channels", set()))
+            ]
+        else:
+            # No connection item: a removal that failed halfway may have left
+            # subscriptions behind; find them the slow way.
+            keys = [
+                {"pk": found["pk"], "sk": found["sk"]}
+                for found in self._query(
+                    "reading a connection",
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": _pk(connection_id)},
+                    ConsistentRead=True,
+                )
+            ]
         self._write_batches(
             [{"DeleteRequest": {"Key": to_ddb(key)}} for key in keys], "disconnecting"
         )
 
     # ---- reads -------------------------------------------------------------
     def get(self, connection_id: str) -> Connection | None:
-        try:
-            found = self._ddb.get_item(
-                TableName=self._table,
-                Key=to_ddb(_connection_key(connection_id)),
-                ConsistentRead=True,
-            ).get("Item")
-        except ClientError as exc:
-            raise _failed(exc, "reading a connection") from None
-        if found is None:
-            return None
-        item = from_ddb(found)
-        if int(item["expiresAt"]) <= self._clock():
+        item = self._connection_item(connection_id)
+        if item is None or int(item["expiresAt"]) <= self._clock():
             return None
         return Connection(
             connection_id=connection_id,
@@ -159,11 +174,10 @@ class ConnectionStore:
         )
 
     def channels_of(self, connection_id: str) -> list[str]:
-        return [
-            str(item["channel"])
-            for item in self._partition(connection_id, include_expired=False)
-            if str(item["sk"]).startswith(_SUB_PREFIX)
-        ]
+        item = self._connection_item(connection_id)
+        if item is None or int(item["expiresAt"]) <= self._clock():
+            return []
+        return sorted(item.get("channels", set()))
 
     def connections_on(self, channel: str) -> list[str]:
         """The ids of the open connections subscribed to `channel`."""
@@ -189,24 +203,33 @@ class ConnectionStore:
                 "userId": conn.user_id,
                 "connectedAt": conn.connected_at,
                 "expiresAt": conn.expires_at,
+                # DynamoDB has no empty sets: a connection without channels has no attribute.
+                **({"channels": set(channels)} if channels else {}),
             },
             *(_subscription_item(conn, channel) for channel in channels),
         ]
         return [{"PutRequest": {"Item": to_ddb(item)}} for item in items]
 
-    def _partition(self, connection_id: str, *, include_expired: bool) -> list[dict[str, Any]]:
-        values: dict[str, Any] = {":pk": _pk(connection_id)}
-        extra: dict[str, Any] = {}
-        if not include_expired:
-            values[":now"] = int(self._clock())
-            extra["FilterExpression"] = "expiresAt > :now"
-        return self._query(
-            "reading a connection",
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=values,
-            ConsistentRead=True,
-            **extra,
-        )
+    def _connection_item(self, connection_id: str) -> dict[str, Any] | None:
+        try:
+            found = self._ddb.get_item(
+                TableName=self._table,
+                Key=to_ddb(_connection_key(connection_id)),
+                ConsistentRead=True,
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc, "reading a connection") from None
+        return from_ddb(found) if found is not None else None
+
+    def _transact(self, items: list[Any], doing: str) -> None:
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons", [])
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise NotFound("the connection is closed", code="connection_closed") from None
+            raise _failed(exc, doing) from None
 
     def _query(self, doing: str, **kwargs: Any) -> list[dict[str, Any]]:
         """Every page of a query, as Python values."""

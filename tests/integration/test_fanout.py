@@ -1,0 +1,54 @@
+"""Broadcast at scale: gone connections are forgotten, the rest are served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib import services
+from chalicelib.events import ChapterData, ChapterUpdated
+from chalicelib.models import Chapter
+from tests.fakes import FakeConnectionsApi, assert_valid_events
+
+pytestmark = pytest.mark.integration
+
+CHANNEL = "course:c_big"
+
+
+def chapter_event() -> ChapterUpdated:
+    chapter = Chapter.model_validate(
+        {
+            "courseId": "c_big",
+            "chapterId": "ch_1",
+            "title": "Week 1",
+            "position": 1,
+            "version": 2,
+            "items": [],
+            "createdAt": "2026-11-21T10:00:00.000Z",
+            "updatedAt": "2026-11-21T10:00:00.000Z",
+        }
+    )
+    return ChapterUpdated.new(
+        ChapterData(chapter=chapter), course_id="c_big", resources=["/courses/c_big"]
+    )
+
+
+def test_a_broadcast_to_1000_connections_with_100_gone_serves_900_and_forgets_100(
+    aws: dict[str, Any],
+) -> None:
+    container = services.container()
+    api = FakeConnectionsApi().attach(container.connections_api)
+    ids = [f"conn{i:04d}=" for i in range(1000)]
+    container.connections.add_many((cid, f"user{i}", [CHANNEL]) for i, cid in enumerate(ids))
+    gone = set(ids[::10])
+    api.close(*gone)
+
+    (sent,) = container.publisher.publish(chapter_event(), [CHANNEL])
+
+    served = {cid for cid in ids if api.messages.get(cid)}
+    assert served == set(ids) - gone
+    assert all(api.received(cid) == [sent.wire()] for cid in list(served)[:50])
+    assert_valid_events([sent.wire()])
+    assert sorted(container.connections.connections_on(CHANNEL)) == sorted(served)
+    assert all(container.connections.get(cid) is None for cid in list(gone)[:10])

@@ -1,0 +1,109 @@
+"""Nothing is lost across a reconnect: a client that drops, misses 5 durable
+events and subscribes again with `since` gets exactly those 5, in order, then
+the current progress of the course's open uploads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib import services
+from chalicelib.events import course_channel
+from tests.conftest import auth, token_for
+from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def api(client: Any) -> FakeConnectionsApi:
+    return FakeConnectionsApi().attach(services.container().connections_api)
+
+
+@pytest.fixture
+def ws(client: Any, api: FakeConnectionsApi) -> FakeWebsocketGateway:
+    return FakeWebsocketGateway(client.lambda_)
+
+
+def start_chapter_upload(client: Any, user_id: str, course_id: str, chapter_id: str) -> str:
+    response = client.http.post(
+        "/uploads",
+        headers=auth(user_id),
+        body=json.dumps(
+            {
+                "filename": "lecture.mp4",
+                "contentType": "video/mp4",
+                "size": 20 * 1024**2,
+                "target": {"type": "chapter", "courseId": course_id, "chapterId": chapter_id},
+            }
+        ),
+    )
+    assert response.status_code == 201, response.body
+    return str(response.json_body["operationId"])
+
+
+def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_progress(
+    client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi
+) -> None:
+    courses = services.container().courses
+    course_id = courses.create_course("alice", "Physics").course_id
+    courses.set_member(course_id, "alice", "bob", "viewer")
+    first = courses.create_chapter(course_id, "alice", "Week 1")
+    channel = course_channel(course_id)
+
+    before, _ = ws.connect(token_for("bob"))
+    ws.send_json(before, {"action": "subscribe", "channel": channel})
+    seen = api.received(before)[-1]["data"]["seq"]
+    api.close(before)
+    ws.disconnect(before)
+
+    # Five durable events on the course while bob is away, and one upload
+    # that stays open with progress reported.
+    operation_id = start_chapter_upload(client, "alice", course_id, first.chapter_id)
+    second = courses.create_chapter(course_id, "alice", "Week 2")
+    courses.patch_chapter(course_id, second.chapter_id, "alice", version=1, title="Week 2: waves")
+    courses.create_chapter(course_id, "alice", "Week 3")
+    courses.patch_chapter(course_id, first.chapter_id, "alice", version=1, title="Week 1: motion")
+    progress = client.http.post(
+        f"/uploads/{operation_id}/progress",
+        headers=auth("alice"),
+        body=json.dumps({"bytesUploaded": 6 * 1024**2}),
+    )
+    assert progress.status_code == 202
+
+    after, _ = ws.connect(token_for("bob"))
+    ws.send_json(after, {"action": "subscribe", "channel": channel, "since": seen})
+
+    received = api.received(after)
+    assert_valid_events(received)
+    assert [m["type"] for m in received] == [
+        "subscribed",
+        "upload.started",
+        "chapter.updated",
+        "chapter.updated",
+        "chapter.updated",
+        "chapter.updated",
+        "upload.progress",
+    ]
+    assert received[0]["data"] == {"channel": channel, "seq": seen + 5}
+    assert [m["seq"] for m in received[1:6]] == list(range(seen + 1, seen + 6))
+    assert received[1]["operationId"] == operation_id
+    replayed_progress = received[6]
+    assert replayed_progress["operationId"] == operation_id
+    assert replayed_progress["channel"] == channel
+    assert replayed_progress["data"]["bytesUploaded"] == 6 * 1024**2
+
+
+def test_a_subscription_without_since_replays_nothing(
+    client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi
+) -> None:
+    courses = services.container().courses
+    course_id = courses.create_course("alice", "Physics").course_id
+    courses.create_chapter(course_id, "alice", "Week 1")
+    connection_id, _ = ws.connect(token_for("alice"))
+
+    ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
+
+    assert api.types(connection_id) == ["subscribed"]
