@@ -213,7 +213,10 @@ class WebSocketGateway:
             await ws.send_denial_response(response)
         except RuntimeError:
             # Servers without the denial-response extension refuse with a plain 403.
-            await ws.close(code=1008)
+            with contextlib.suppress(Exception):
+                await ws.close(code=1008)
+        except OSError:
+            pass  # the client left while $connect ran
 
     async def _pump(self, conn: Connection) -> tuple[int, str]:
         handler_missing_logged = False
