@@ -1,0 +1,140 @@
+"""Every course, chapter, member and media route against an owner, an editor,
+a viewer and a non-member: allowed, 403 or 404 exactly as docs/API.md says
+("Courses, chapters and media"), and a refused call writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from chalicelib import services
+from tests.fakes import InMemoryPublisher
+from tests.integration.course_kit import add_media, body, call, error_code, publisher
+
+pytestmark = pytest.mark.integration
+__all__ = ["publisher"]
+
+USERS = {"owner": "olga", "editor": "eddie", "viewer": "vera", "outsider": "mallory"}
+MEDIA_OWNER = "eddie"
+
+
+@dataclass
+class World:
+    course_id: str
+    chapter_id: str
+
+    def version(self) -> int:
+        return services.container().courses.get_chapter(self.course_id, self.chapter_id).version
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    expect: dict[str, int]
+    body: Callable[[World, str], Any] = field(default=lambda w, u: None)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ROUTES = [
+    Route("POST", "/courses", dict.fromkeys(USERS, 201), lambda w, u: {"title": "Mine"}),
+    Route("GET", "/courses/{c}", {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404}),
+    Route(
+        "PUT",
+        "/courses/{c}/members/newbie",
+        {"owner": 200, "editor": 403, "viewer": 403, "outsider": 404},
+        lambda w, u: {"role": "viewer"},
+    ),
+    Route(
+        "DELETE",
+        "/courses/{c}/members/extra",
+        {"owner": 204, "editor": 403, "viewer": 403, "outsider": 404},
+    ),
+    Route(
+        "POST",
+        "/courses/{c}/chapters",
+        {"owner": 201, "editor": 201, "viewer": 403, "outsider": 404},
+        lambda w, u: {"title": "New"},
+    ),
+    Route(
+        "GET",
+        "/courses/{c}/chapters",
+        {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404},
+    ),
+    Route(
+        "PATCH",
+        "/courses/{c}/chapters/{ch}",
+        {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
+        lambda w, u: {"title": f"By {u}", "version": w.version()},
+    ),
+    Route(
+        "PUT",
+        "/courses/{c}/chapters/{ch}/media/m_{user}",
+        {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
+    ),
+    Route(
+        "DELETE",
+        "/courses/{c}/chapters/{ch}/media/m_linked",
+        {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
+    ),
+    Route("GET", "/media", dict.fromkeys(USERS, 200)),
+    Route("GET", "/media/m_eddie", {"owner": 404, "editor": 200, "viewer": 404, "outsider": 404}),
+    Route(
+        "DELETE", "/media/m_eddie", {"owner": 404, "editor": 204, "viewer": 404, "outsider": 404}
+    ),
+]
+
+ERROR_CODES = {403: {"forbidden"}, 404: {"course_not_found", "media_not_found"}}
+
+
+@pytest.fixture
+def world(client: Any, publisher: InMemoryPublisher) -> World:
+    courses = services.container().courses
+    course_id = courses.create_course("olga", "Biology").course_id
+    for user, role in (("eddie", "editor"), ("vera", "viewer"), ("extra", "viewer")):
+        courses.set_member(course_id, "olga", user, role)  # type: ignore[arg-type]
+    chapter_id = courses.create_chapter(course_id, "olga", "Cells").chapter_id
+    for user in USERS.values():
+        add_media(f"m_{user}", user)
+    add_media("m_linked", MEDIA_OWNER)
+    services.container().linker.link(course_id, chapter_id, "m_linked", MEDIA_OWNER)
+    return World(course_id, chapter_id)
+
+
+def state(publisher: InMemoryPublisher) -> tuple[Any, ...]:
+    """Everything a refused call could have changed."""
+    c = services.container()
+    scans = [
+        sorted(map(repr, c.dynamodb_client.scan(TableName=name)["Items"]))
+        for name in (c.settings.courses_table, c.settings.media_table)
+    ]
+    objects = c.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0)
+    return (*scans, objects, len(publisher.sent))
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_each_role_gets_exactly_the_documented_answer(
+    client: Any, world: World, publisher: InMemoryPublisher, route: Route
+) -> None:
+    # Refused callers go first, so "writes nothing" is checked against an
+    # untouched world; then the allowed ones, whose writes may follow each other.
+    order = sorted(USERS, key=lambda role: route.expect[role] < 400)
+    before = state(publisher)
+    for role in order:
+        user = USERS[role]
+        expected = route.expect[role]
+        if expected < 400 and before is not None:
+            assert state(publisher) == before, "a refused call wrote something"
+            before = None
+        path = route.path.format(c=world.course_id, ch=world.chapter_id, user=user)
+        response = call(client, route.method, path, user, route.body(world, user))
+        assert response.status_code == expected, f"{role}: {body(response)}"
+        if expected >= 400:
+            assert error_code(response) in ERROR_CODES[expected]
+    if before is not None:
+        assert state(publisher) == before
