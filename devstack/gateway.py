@@ -6,7 +6,7 @@
 - `/dev/token?user=NAME`: a development token (HS256)
 - `/dev/demo`, `/dev/status`, `/dev/connections`: the demo course, what runs, open sockets
 - `POST /dev/schedules/{name}`: run a scheduled handler now
-- `/`: the demo page and the browser client (web/)
+- `/`: the demo page and the browser client (web/); `/node_modules/` when installed
 """
 
 from __future__ import annotations
@@ -149,6 +149,10 @@ def build(
         Route("/dev/schedules/{name}", schedule_endpoint, methods=["POST"]),
         Route("/", index, methods=["GET", "HEAD"]),
     ]
+    # npm packages the page imports as ES modules (e.g. Uppy), when installed at the root.
+    node_modules = web_dir.parent / "node_modules"
+    if node_modules.is_dir():
+        routes.append(Mount("/node_modules", DevStaticFiles(directory=node_modules)))
     if web_dir.is_dir():
         routes.append(Mount("/", DevStaticFiles(directory=web_dir)))
     return Starlette(routes=routes, lifespan=lifespan)

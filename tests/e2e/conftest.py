@@ -125,6 +125,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _stop(process)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed e2e test shows what the stack logged, which is where the cause is."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(stack, Stack):
+        report.sections.append(("local stack (last lines)", stack.output()[-6000:]))
+    return report
+
+
 class Socket:
     """A WebSocket client that reads the server's envelopes as dicts."""
 
