@@ -14,6 +14,7 @@ broadcast and this one, so every client shows the same figures.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.errors import InvalidInput
@@ -67,6 +68,7 @@ def progress_event(record: UploadRecord, now_ms: int) -> UploadProgress:
         operation_id=upload.operation_id,
         course_id=target_course(upload.target),
         resources=[upload_path(upload.operation_id)],
+        at=datetime.fromtimestamp(now_ms / 1000, UTC),
     )
 
 

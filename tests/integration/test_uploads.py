@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.services import container
-from tests.integration.uploads_kit import MIB, Harness, data_of, harness  # noqa: F401
+from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
 
 SIZE = 17 * MIB  # three parts of the server's 8 MiB part size
 
@@ -30,7 +30,9 @@ def test_three_part_library_upload_completes_with_one_media_file_and_events_in_o
     status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
     assert (status, done["status"], done["bytesUploaded"]) == (200, "completed", SIZE)
     media = container().media_store.get(done["mediaId"])
-    assert media is not None and media.size == SIZE and media.user_id == "alice"
+    assert media is not None
+    assert media.size == SIZE
+    assert media.user_id == "alice"
     types = harness.publisher.types_on("user:alice")
     assert types[0] == "upload.started"
     assert types[-1] == "upload.completed"
@@ -51,21 +53,23 @@ def test_chapter_upload_events_reach_the_course_channel_and_the_file_is_linked(
 
     on_course = harness.publisher.types_on(f"course:{course.course_id}")
     uploads_only = [t for t in on_course if t.startswith("upload.")]
-    assert uploads_only[0] == "upload.started" and uploads_only[-1] == "upload.completed"
+    assert uploads_only[0] == "upload.started"
+    assert uploads_only[-1] == "upload.completed"
     assert "upload.progress" in uploads_only
     assert "media.linked" in on_course
     linked = courses.get_chapter(course.course_id, chapter.chapter_id)
-    assert [item.media_id for item in linked.items] == [upload["operationId"].replace("op_", "med_")]
+    expected = upload["operationId"].replace("op_", "med_")
+    assert [item.media_id for item in linked.items] == [expected]
 
 
 def test_duplicate_s3_events_and_a_late_progress_report_change_nothing(harness: Harness) -> None:
     upload = harness.start("alice", SIZE)
     harness.put_parts("alice", upload, data_of(SIZE))
-    status, _ = harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+    harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
     messages = harness.s3_messages()
     harness.deliver(messages)
     sent_before = len(harness.publisher.sent)
-    status, before = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    _, before = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
 
     again = harness.deliver(messages + messages)
     late, _ = harness.call(
@@ -76,7 +80,7 @@ def test_duplicate_s3_events_and_a_late_progress_report_change_nothing(harness: 
     assert late == 409
     assert len(harness.publisher.sent) == sent_before
     assert harness.publisher.types_on("user:alice").count("upload.completed") == 1
-    status, after = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    _status, after = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
     assert after == before
 
 
@@ -87,7 +91,7 @@ def test_an_object_of_another_size_fails_the_upload(harness: Harness) -> None:
 
     _complete_and_deliver(harness, "alice", upload)
 
-    status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    _status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
     assert (done["status"], done["reason"]) == ("failed", "size_mismatch")
     assert harness.publisher.types_on("user:alice")[-1] == "upload.failed"
 
@@ -117,7 +121,7 @@ def test_get_lists_the_parts_s3_holds_for_resuming(harness: Harness) -> None:
     upload = harness.start("alice", SIZE)
     harness.put_parts("alice", upload, data_of(SIZE))
 
-    status, body = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    _status, body = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
 
     assert [(p["partNumber"], p["size"]) for p in body["parts"]] == [
         (1, 8 * MIB),

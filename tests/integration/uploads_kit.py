@@ -93,7 +93,7 @@ class Harness:
                 return messages
             for m in batch:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            messages.extend(batch)
+            messages.extend(dict(m) for m in batch)
 
     def deliver(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """Invoke the SQS handler with the messages, as Lambda's event source would."""
@@ -122,8 +122,8 @@ class Harness:
         return list(self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", []))
 
 
-@pytest.fixture
-def harness(aws: dict[str, str]) -> Iterator[Harness]:
+@pytest.fixture(name="harness")
+def harness_fixture(aws: dict[str, str]) -> Iterator[Harness]:
     from app import app
 
     publisher = InMemoryPublisher()

@@ -1,0 +1,165 @@
+"""Progress coalescing against an in-memory store and a simulated clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.models import LibraryTarget, Upload
+from chalicelib.progress import ProgressTracker
+from chalicelib.store.uploads import ProgressWrite, UploadRecord
+from tests.fakes import InMemoryPublisher
+
+T0 = 1_800_000_000.0
+SIZE = 100 * 1024**2
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class InMemoryProgressStore:
+    """The two conditional writes of the uploads table, in memory."""
+
+    def __init__(self, record: UploadRecord) -> None:
+        self.record = record
+        self.writes = 0
+
+    def record_progress(
+        self, operation_id: str, user_id: str, bytes_uploaded: int, now_ms: int
+    ) -> ProgressWrite:
+        self.writes += 1
+        upload = self.record.upload
+        if operation_id != upload.operation_id or user_id != upload.user_id:
+            raise NotFound("no such upload", code="upload_not_found")
+        if upload.status not in {"uploading", "completing"}:
+            raise Conflict("closed", code="upload_not_open")
+        if not upload.bytes_uploaded < bytes_uploaded <= upload.size:
+            return ProgressWrite(self.record, advanced=False)
+        self.record = replace(
+            self.record,
+            upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded}),
+            progress_at_ms=now_ms,
+        )
+        return ProgressWrite(self.record, advanced=True)
+
+    def claim_broadcast(
+        self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
+    ) -> bool:
+        self.writes += 1
+        r = self.record
+        if r.last_broadcast_at_ms is not None and r.last_broadcast_at_ms > now_ms - min_interval_ms:
+            return False
+        if r.last_broadcast_bytes is not None and r.last_broadcast_bytes >= bytes_uploaded:
+            return False
+        self.record = replace(r, last_broadcast_at_ms=now_ms, last_broadcast_bytes=bytes_uploaded)
+        return True
+
+    def close(self) -> None:
+        upload = self.record.upload.model_copy(update={"status": "completed"})
+        self.record = replace(self.record, upload=upload)
+
+
+def _record() -> UploadRecord:
+    created = datetime.fromtimestamp(T0, UTC)
+    upload = Upload(
+        operation_id="op_1", upload_id="u", user_id="alice", key="uploads/alice/op_1/a.mp4",
+        filename="a.mp4", content_type="video/mp4", size=SIZE, part_size=8 * 1024**2,
+        part_count=13, status="uploading", target=LibraryTarget(type="library"),
+        bytes_uploaded=0, media_id=None, reason=None, created_at=created,
+        updated_at=created, expires_at=created,
+    )  # fmt: skip
+    return UploadRecord(upload, "api", None, None, None)
+
+
+Rig = tuple[ProgressTracker, "InMemoryProgressStore", InMemoryPublisher, Clock]
+
+
+@pytest.fixture
+def setup() -> Rig:
+    store = InMemoryProgressStore(_record())
+    publisher = InMemoryPublisher()
+    clock = Clock()
+    return ProgressTracker(store, publisher, 4.0, clock), store, publisher, clock
+
+
+def test_a_hundred_reports_a_second_broadcast_at_most_four_times_a_second(setup: Rig) -> None:
+    tracker, _store, publisher, clock = setup
+    for i in range(1, 1001):  # 10 s at 100 reports a second
+        clock.now = T0 + i / 100
+        tracker.report("op_1", "alice", i * 1000)
+
+    per_second: dict[int, int] = {}
+    for event in publisher.sent:
+        second = int(event.at.timestamp() - T0 - 0.001)
+        per_second[second] = per_second.get(second, 0) + 1
+    assert max(per_second.values()) == 4
+    assert len(publisher.sent) == 40
+
+
+def test_each_report_costs_one_write_plus_one_per_broadcast(setup: Rig) -> None:
+    tracker, store, publisher, clock = setup
+    for i in range(1, 101):
+        clock.now = T0 + i / 100
+        tracker.report("op_1", "alice", i * 1000)
+
+    assert store.writes == 100 + len(publisher.sent)
+
+
+def test_progress_never_goes_backwards(setup: Rig) -> None:
+    tracker, store, publisher, clock = setup
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 5000)
+    clock.now = T0 + 2
+    tracker.report("op_1", "alice", 3000)
+
+    assert store.record.upload.bytes_uploaded == 5000
+    assert [e.data.bytes_uploaded for e in publisher.sent] == [5000]
+
+
+def test_speed_and_eta_are_computed_between_broadcasts(setup: Rig) -> None:
+    tracker, _store, publisher, clock = setup
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 1024**2)
+    clock.now = T0 + 2
+    tracker.report("op_1", "alice", 3 * 1024**2)
+
+    data = publisher.sent[-1].data
+    assert data.bytes_per_second == 2 * 1024**2
+    assert data.eta_seconds == 48.5
+    assert data.percent == 3.0
+
+
+def test_no_progress_is_broadcast_after_the_upload_closed(setup: Rig) -> None:
+    tracker, store, publisher, clock = setup
+    store.close()
+    clock.now = T0 + 5
+
+    with pytest.raises(Conflict):
+        tracker.report("op_1", "alice", 5000)
+    assert publisher.sent == []
+
+
+def test_progress_past_the_size_is_refused(setup: Rig) -> None:
+    tracker, _store, publisher, _clock = setup
+
+    with pytest.raises(InvalidInput):
+        tracker.report("op_1", "alice", SIZE + 1)
+    assert publisher.sent == []
+
+
+def test_progress_goes_to_the_uploaders_channel_only_for_a_library_upload(setup: Rig) -> None:
+    tracker, _store, publisher, clock = setup
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 1000)
+
+    assert [(e.type, e.channel, e.seq) for e in publisher.sent] == [
+        ("upload.progress", "user:alice", None)
+    ]
