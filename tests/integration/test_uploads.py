@@ -151,3 +151,13 @@ def test_completing_without_parts_takes_them_from_s3(harness: Harness) -> None:
 
     assert (status, body["status"]) == (202, "completing")
     assert [o["Size"] for o in harness.objects()] == [SIZE]
+
+
+def test_objects_under_keys_we_did_not_issue_are_logged_and_dropped(harness: Harness) -> None:
+    harness.s3.put_object(Bucket=harness.bucket, Key="uploads/alice/op_ffff/x.mp4", Body=b"x")
+    harness.s3.put_object(Bucket=harness.bucket, Key="uploads/elsewhere.mp4", Body=b"x")
+
+    result = harness.deliver(harness.s3_messages())
+
+    assert result == {"batchItemFailures": []}
+    assert harness.publisher.sent == []

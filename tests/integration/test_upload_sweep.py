@@ -1,0 +1,105 @@
+"""The stale-upload sweep and the progress replay the realtime service asks for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import boto3
+
+from chalicelib.ids import iso, utcnow
+from chalicelib.services import container
+from tests.conftest import REGION
+from tests.integration.uploads_kit import MIB, Harness, harness_fixture  # noqa: F401
+
+SIZE = 17 * MIB
+
+
+def _age(h: Harness, upload: dict[str, Any], hours: float) -> None:
+    """Make an upload look `hours` old (test setup: write the stored timestamp)."""
+    table = boto3.resource("dynamodb", region_name=REGION).Table(h.env["UPLOADS_TABLE"])
+    table.update_item(
+        Key={"operationId": upload["operationId"]},
+        UpdateExpression="SET createdAt = :t",
+        ExpressionAttributeValues={":t": iso(utcnow() - timedelta(hours=hours))},
+    )
+
+
+def _sweep(h: Harness) -> None:
+    event = h.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    h.client.lambda_.invoke("expire_stale_uploads", event)
+
+
+def test_the_sweep_expires_uploads_open_too_long(harness: Harness) -> None:
+    stale = harness.start("alice", SIZE)
+    _age(harness, stale, container().settings.stale_upload_after_hours + 1)
+
+    _sweep(harness)
+
+    _, body = harness.call("get", f"/uploads/{stale['operationId']}", "alice")
+    assert (body["status"], body["reason"]) == ("failed", "expired")
+    assert harness.multipart_uploads() == []
+    failed = harness.publisher.on("user:alice")[-1]
+    assert (failed.type, failed.data.reason) == ("upload.failed", "expired")  # type: ignore[union-attr]
+
+
+def test_the_sweep_leaves_younger_uploads_alone(harness: Harness) -> None:
+    young = harness.start("alice", SIZE)
+    _age(harness, young, container().settings.stale_upload_after_hours - 1)
+
+    _sweep(harness)
+
+    _, body = harness.call("get", f"/uploads/{young['operationId']}", "alice")
+    assert body["status"] == "uploading"
+    assert harness.publisher.types_on("user:alice") == ["upload.started"]
+
+
+def test_a_second_sweep_changes_nothing(harness: Harness) -> None:
+    stale = harness.start("alice", SIZE)
+    _age(harness, stale, container().settings.stale_upload_after_hours + 1)
+    _sweep(harness)
+    sent = len(harness.publisher.sent)
+
+    _sweep(harness)
+
+    assert len(harness.publisher.sent) == sent
+
+
+def test_current_progress_replays_each_open_upload_of_a_user(harness: Harness) -> None:
+    first = harness.start("alice", SIZE)
+    second = harness.start("alice", SIZE)
+    harness.start("bob", SIZE)
+    harness.call(
+        "post", f"/uploads/{first['operationId']}/progress", "alice", {"bytesUploaded": MIB}
+    )
+
+    replay = container().uploads.current_progress("user:alice")
+
+    by_operation = {e.operationId: e.data.bytes_uploaded for e in replay}  # type: ignore[union-attr]
+    assert by_operation == {first["operationId"]: MIB, second["operationId"]: 0}
+    assert {e.type for e in replay} == {"upload.progress"}
+
+
+def test_current_progress_of_a_course_covers_uploads_into_its_chapters_only(
+    harness: Harness,
+) -> None:
+    courses = container().courses
+    course = courses.create_course("alice", "Physics")
+    chapter = courses.create_chapter(course.course_id, "alice", "Motion")
+    target = {"type": "chapter", "courseId": course.course_id, "chapterId": chapter.chapter_id}
+    into_chapter = harness.start("alice", SIZE, target)
+    harness.start("alice", SIZE)
+
+    replay = container().uploads.current_progress(f"course:{course.course_id}")
+
+    assert [e.operationId for e in replay] == [into_chapter["operationId"]]
+    assert replay[0].courseId == course.course_id
+
+
+def test_current_progress_leaves_out_closed_uploads(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
+
+    assert container().uploads.current_progress("user:alice") == []
