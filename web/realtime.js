@@ -1,0 +1,351 @@
+// The realtime client: one WebSocket that survives what real connections go
+// through, and hands the page each event exactly once, in order per channel.
+//
+// - API Gateway closes a connection idle for 10 minutes: we ping well before.
+// - API Gateway closes every connection after 2 hours: we reconnect on our own
+//   terms shortly before, instead of losing whatever was in flight at the cut.
+// - Connections drop (sleep, Wi-Fi, deploys): we reconnect with exponential
+//   backoff and jitter, so a fleet of tabs does not stampede a recovering server.
+// - Events must not be lost across a reconnect: each channel is subscribed again
+//   with `since` = the last seq seen on it, and the server replays what we missed.
+// - One event can arrive twice: once per channel it was published to (an upload
+//   into a chapter reaches both `user:` and `course:`), and again in a replay.
+//   The envelope's `id` is the same on every copy: we drop repeats by id.
+
+import { backoffDelay } from './backoff.js';
+
+/** @typedef {import('./types.js').ServerEvent} ServerEvent */
+
+/**
+ * `connecting`: the first connection is being opened; `open`: connected;
+ * `reconnecting`: the connection dropped and another is being opened (or
+ * waited for); `closed`: close() was called.
+ * @typedef {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} ConnectionState
+ *
+ * @typedef {object} RealtimeOptions
+ * @property {string} url the WebSocket URL without the token, e.g. `wss://host/ws`
+ * @property {() => string | Promise<string>} token called before every (re)connect,
+ *   so an expired token is replaced rather than retried forever
+ * @property {typeof WebSocket} [WebSocket]
+ * @property {number} [pingIntervalMs] under API Gateway's 10-minute idle limit
+ * @property {number} [pongTimeoutMs] a ping unanswered this long means a dead connection
+ * @property {number} [maxConnectionMs] reconnect before API Gateway's 2-hour cap
+ * @property {{baseMs?: number, maxMs?: number}} [backoff]
+ * @property {number} [rememberIds] how many event ids to remember for dropping repeats
+ */
+
+const CONTROL = new Set(['subscribed', 'unsubscribed', 'pong', 'error']);
+
+export class RealtimeClient {
+  /** @type {ConnectionState} */
+  state = 'idle';
+
+  /** @type {WebSocket | null} */
+  #socket = null;
+  /** Channels the page asked for: subscribed again on every new connection. */
+  #wanted = new Set();
+  /** @type {Map<string, number>} the last durable seq seen per channel */
+  #lastSeq = new Map();
+  /** Channels waiting for a replay after a gap in their seqs. */
+  #resyncing = new Set();
+  /** @type {Set<string>} */
+  #seenIds = new Set();
+  #attempt = 0;
+  /** @type {ReturnType<typeof setTimeout>[]} */
+  #timers = [];
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #pongTimer = null;
+  /** @type {Set<(event: ServerEvent) => void>} */
+  #eventListeners = new Set();
+  /** @type {Set<(message: ServerEvent) => void>} */
+  #controlListeners = new Set();
+  /** @type {Set<(state: ConnectionState) => void>} */
+  #stateListeners = new Set();
+  /** @type {Set<(channel: string) => void>} */
+  #resyncListeners = new Set();
+
+  /** @param {RealtimeOptions} options */
+  constructor({
+    url,
+    token,
+    WebSocket: WebSocketImpl = globalThis.WebSocket,
+    pingIntervalMs = 5 * 60_000,
+    pongTimeoutMs = 15_000,
+    maxConnectionMs = 110 * 60_000,
+    backoff = { baseMs: 500, maxMs: 30_000 },
+    rememberIds = 2_000,
+  }) {
+    this.url = url;
+    this.token = token;
+    this.WebSocket = WebSocketImpl;
+    this.options = { pingIntervalMs, pongTimeoutMs, maxConnectionMs, backoff, rememberIds };
+  }
+
+  // ---- the page's side ----------------------------------------------------------
+
+  /** Open the connection (and keep it open until close()). */
+  connect() {
+    if (this.state !== 'idle' && this.state !== 'closed') return;
+    this.#setState('connecting');
+    this.#open();
+  }
+
+  /** Close for good: no reconnects. */
+  close() {
+    this.#setState('closed');
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.close(1000, 'client closed');
+  }
+
+  /**
+   * Receive a channel's events from now on, and across reconnects.
+   * @param {string} channel e.g. `course:c_1`
+   */
+  subscribe(channel) {
+    this.#wanted.add(channel);
+    this.#sendSubscribe(channel);
+  }
+
+  /** @param {string} channel */
+  unsubscribe(channel) {
+    this.#wanted.delete(channel);
+    this.#lastSeq.delete(channel);
+    this.#send({ action: 'unsubscribe', channel });
+  }
+
+  /**
+   * Every event, once, with repeats dropped. Control replies are not events.
+   * @param {(event: ServerEvent) => void} listener
+   */
+  onEvent(listener) {
+    return addTo(this.#eventListeners, listener);
+  }
+
+  /**
+   * Control replies (`subscribed`, `unsubscribed`, `pong`, `error`).
+   * @param {(message: ServerEvent) => void} listener
+   */
+  onControl(listener) {
+    return addTo(this.#controlListeners, listener);
+  }
+
+  /**
+   * Called with the current state now and on every change.
+   * @param {(state: ConnectionState) => void} listener
+   */
+  onState(listener) {
+    listener(this.state);
+    return addTo(this.#stateListeners, listener);
+  }
+
+  /**
+   * Called when a channel's history could not be replayed (the server's
+   * sequence restarted, e.g. a local stack was reset): what the page holds
+   * for that channel should be fetched again.
+   * @param {(channel: string) => void} listener
+   */
+  onResync(listener) {
+    return addTo(this.#resyncListeners, listener);
+  }
+
+  /** @param {string} channel */
+  lastSeq(channel) {
+    return this.#lastSeq.get(channel) ?? null;
+  }
+
+  // ---- the connection -----------------------------------------------------------
+
+  async #open() {
+    let token;
+    try {
+      token = await this.token();
+    } catch {
+      return this.#scheduleReconnect();
+    }
+    if (this.state === 'closed') return;
+    const separator = this.url.includes('?') ? '&' : '?';
+    const socket = new this.WebSocket(`${this.url}${separator}token=${encodeURIComponent(token)}`);
+    this.#socket = socket;
+    socket.onopen = () => {
+      if (socket !== this.#socket) return;
+      this.#setState('open');
+      this.#resyncing.clear();
+      for (const channel of this.#wanted) this.#sendSubscribe(channel);
+      this.#schedule(() => this.#ping(), this.options.pingIntervalMs);
+      // Reconnect before the gateway's hard cap; the jitter keeps tabs that
+      // opened together from all reconnecting in the same second.
+      const cap = this.options.maxConnectionMs;
+      this.#schedule(() => this.#recycle(), cap - Math.floor(Math.random() * cap * 0.05));
+    };
+    socket.onmessage = (message) => {
+      if (socket !== this.#socket) return;
+      this.#receive(String(message.data));
+    };
+    socket.onclose = () => {
+      if (socket !== this.#socket) return;
+      this.#socket = null;
+      if (this.state !== 'closed') this.#scheduleReconnect();
+    };
+    // An error is always followed by close, which does the work.
+    socket.onerror = () => {};
+  }
+
+  #scheduleReconnect() {
+    this.#clearTimers();
+    if (this.state === 'closed') return;
+    this.#setState(this.state === 'connecting' && this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    const delay = backoffDelay(this.#attempt++, this.options.backoff);
+    this.#schedule(() => this.#open(), delay);
+  }
+
+  /** The planned reconnect before the 2-hour cap: no backoff, nothing lost (replay). */
+  #recycle() {
+    const old = this.#socket;
+    this.#socket = null;
+    this.#clearTimers();
+    old?.close(1000, 'recycling before the 2-hour limit');
+    this.#attempt = 0;
+    this.#setState('reconnecting');
+    this.#open();
+  }
+
+  #ping() {
+    this.#send({ action: 'ping' });
+    this.#pongTimer = setTimeout(() => {
+      // Half-open connections (a laptop lid closed, a NAT forgot us) never
+      // fire close on their own: an unanswered ping is how we notice.
+      const dead = this.#socket;
+      this.#socket = null;
+      dead?.close(4000, 'ping unanswered');
+      this.#scheduleReconnect();
+    }, this.options.pongTimeoutMs);
+    this.#schedule(() => this.#ping(), this.options.pingIntervalMs);
+  }
+
+  /** @param {string} channel */
+  #sendSubscribe(channel) {
+    const since = this.#lastSeq.get(channel);
+    this.#send(since === undefined ? { action: 'subscribe', channel } : { action: 'subscribe', channel, since });
+  }
+
+  /** @param {object} message */
+  #send(message) {
+    if (this.#socket && this.#socket.readyState === this.WebSocket.OPEN) {
+      this.#socket.send(JSON.stringify(message));
+    }
+  }
+
+  // ---- incoming messages --------------------------------------------------------
+
+  /** @param {string} text */
+  #receive(text) {
+    /** @type {ServerEvent} */
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    // Any message proves the connection alive, not just a pong.
+    if (this.#pongTimer) clearTimeout(this.#pongTimer);
+    this.#pongTimer = null;
+
+    if (CONTROL.has(message.type)) {
+      if (message.type === 'subscribed') this.#subscribed(message.data.channel, message.data.seq);
+      for (const listener of this.#controlListeners) listener(message);
+      return;
+    }
+    if (!this.#inOrder(message)) return;
+    if (this.#seenIds.has(message.id)) return;
+    this.#remember(message.id);
+    for (const listener of this.#eventListeners) listener(message);
+  }
+
+  /**
+   * @param {string} channel
+   * @param {number} seq the channel's current seq
+   */
+  #subscribed(channel, seq) {
+    // A healthy subscription: reconnect backoff starts from scratch next time.
+    this.#attempt = 0;
+    this.#resyncing.delete(channel);
+    const last = this.#lastSeq.get(channel);
+    if (last === undefined) {
+      this.#lastSeq.set(channel, seq);
+    } else if (seq < last) {
+      // The server's sequence is behind ours: its history restarted, so a
+      // replay cannot bring us up to date. Start over from its present.
+      this.#lastSeq.set(channel, seq);
+      for (const listener of this.#resyncListeners) listener(channel);
+    }
+  }
+
+  /**
+   * Durable events must arrive in seq order per channel. A repeat (seq already
+   * seen) is dropped; a gap asks the server to replay from the last seq seen,
+   * and events are dropped until that replay starts (it will contain them).
+   *
+   * @param {ServerEvent} event
+   */
+  #inOrder(event) {
+    if (event.seq == null || !event.channel) return true;
+    const last = this.#lastSeq.get(event.channel);
+    if (last === undefined) {
+      this.#lastSeq.set(event.channel, event.seq);
+      return true;
+    }
+    if (event.seq <= last) return false;
+    if (event.seq > last + 1) {
+      if (!this.#resyncing.has(event.channel)) {
+        this.#resyncing.add(event.channel);
+        this.#sendSubscribe(event.channel);
+      }
+      return false;
+    }
+    this.#lastSeq.set(event.channel, event.seq);
+    return true;
+  }
+
+  /** @param {string} id */
+  #remember(id) {
+    this.#seenIds.add(id);
+    // A Set iterates in insertion order: the first entry is the oldest.
+    if (this.#seenIds.size > this.options.rememberIds) {
+      this.#seenIds.delete(/** @type {string} */ (this.#seenIds.values().next().value));
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------
+
+  /** @param {ConnectionState} state */
+  #setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    for (const listener of this.#stateListeners) listener(state);
+  }
+
+  /** @param {() => void} fn @param {number} ms */
+  #schedule(fn, ms) {
+    this.#timers.push(setTimeout(fn, ms));
+  }
+
+  #clearTimers() {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+    if (this.#pongTimer) clearTimeout(this.#pongTimer);
+    this.#pongTimer = null;
+  }
+}
+
+/**
+ * @template T
+ * @param {Set<T>} set
+ * @param {T} item
+ * @returns {() => void} removes it again
+ */
+function addTo(set, item) {
+  set.add(item);
+  return () => set.delete(item);
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+
+import { RealtimeClient } from '../realtime.js';
+import { FakeWebSocket, envelope, tick, until } from './fakes.js';
+
+function client(options = {}) {
+  const rt = new RealtimeClient({
+    url: 'ws://stack/ws',
+    token: () => 'tok en',
+    WebSocket: /** @type {any} */ (FakeWebSocket),
+    backoff: { baseMs: 1, maxMs: 2 },
+    ...options,
+  });
+  const events = [];
+  rt.onEvent((e) => events.push(e));
+  return { rt, events };
+}
+
+const subscribed = (channel, seq) => envelope('subscribed', { channel: null, data: { channel, seq } });
+const durable = (channel, seq, extra = {}) => envelope('chapter.updated', { channel, seq, ...extra });
+
+async function connected(options) {
+  const c = client(options);
+  c.rt.connect();
+  await until(() => c.rt.state === 'open');
+  return { ...c, socket: FakeWebSocket.last };
+}
+
+describe('RealtimeClient', () => {
+  beforeEach(() => FakeWebSocket.reset());
+  let rt;
+  afterEach(() => rt?.close());
+
+  it('connects with the token in the query string and subscribes the channels asked for', async () => {
+    const c = client();
+    rt = c.rt;
+    c.rt.subscribe('course:c_1');
+    c.rt.connect();
+    await until(() => c.rt.state === 'open');
+    assert.equal(FakeWebSocket.last.url, 'ws://stack/ws?token=tok%20en');
+    assert.deepEqual(FakeWebSocket.last.sent, [{ action: 'subscribe', channel: 'course:c_1' }]);
+  });
+
+  it('delivers an event published to two channels once, by id', async () => {
+    const c = await connected();
+    rt = c.rt;
+    c.socket.serverSend(durable('user:ana', 4, { id: 'evt_same' }));
+    c.socket.serverSend(durable('course:c_1', 9, { id: 'evt_same' }));
+    assert.equal(c.events.length, 1);
+    assert.equal(c.rt.lastSeq('course:c_1'), 9);
+    assert.equal(c.rt.lastSeq('user:ana'), 4);
+  });
+
+  it('drops a durable event whose seq it has already seen', async () => {
+    const c = await connected();
+    rt = c.rt;
+    c.socket.serverSend(durable('course:c_1', 3));
+    c.socket.serverSend(durable('course:c_1', 3));
+    assert.equal(c.events.length, 1);
+  });
+
+  it('passes transient events (no seq) straight through', async () => {
+    const c = await connected();
+    rt = c.rt;
+    for (let i = 0; i < 3; i++) c.socket.serverSend(envelope('upload.progress', { seq: null }));
+    assert.equal(c.events.length, 3);
+  });
+
+  it('subscribes again with since = the last seq seen after the connection drops', async () => {
+    const c = client();
+    rt = c.rt;
+    c.rt.subscribe('course:c_1');
+    c.rt.connect();
+    await until(() => c.rt.state === 'open');
+    const first = FakeWebSocket.last;
+    first.serverSend(subscribed('course:c_1', 40));
+    first.serverSend(durable('course:c_1', 41));
+    const states = [];
+    c.rt.onState((s) => states.push(s));
+    first.drop();
+    await until(() => FakeWebSocket.instances.length === 2 && c.rt.state === 'open');
+    assert.deepEqual(FakeWebSocket.last.sent, [{ action: 'subscribe', channel: 'course:c_1', since: 41 }]);
+    assert.deepEqual(states, ['open', 'reconnecting', 'open']);
+  });
+
+  it('asks for a replay when a seq is missing, and delivers the replay in order', async () => {
+    const c = await connected();
+    rt = c.rt;
+    c.rt.subscribe('course:c_1');
+    c.socket.serverSend(subscribed('course:c_1', 10));
+    c.socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    assert.deepEqual(c.socket.sent.at(-1), { action: 'subscribe', channel: 'course:c_1', since: 10 });
+    c.socket.serverSend(subscribed('course:c_1', 12));
+    c.socket.serverSend(durable('course:c_1', 11, { id: 'e11' }));
+    c.socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    assert.deepEqual(c.events.map((e) => e.id), ['e11', 'e12']);
+  });
+
+  it('reports a channel to refetch when the server\'s sequence restarted', async () => {
+    const c = await connected();
+    rt = c.rt;
+    const resyncs = [];
+    c.rt.onResync((ch) => resyncs.push(ch));
+    c.rt.subscribe('course:c_1');
+    c.socket.serverSend(subscribed('course:c_1', 50));
+    c.socket.drop();
+    await until(() => FakeWebSocket.instances.length === 2 && c.rt.state === 'open');
+    FakeWebSocket.last.serverSend(subscribed('course:c_1', 2));
+    assert.deepEqual(resyncs, ['course:c_1']);
+    FakeWebSocket.last.serverSend(durable('course:c_1', 3));
+    assert.equal(c.events.length, 1);
+  });
+
+  it('pings within the idle limit', async () => {
+    const c = await connected({ pingIntervalMs: 20 });
+    rt = c.rt;
+    await until(() => c.socket.sent.some((m) => m.action === 'ping'));
+  });
+
+  it('treats an unanswered ping as a dead connection and reconnects', async () => {
+    const c = await connected({ pingIntervalMs: 10, pongTimeoutMs: 10 });
+    rt = c.rt;
+    await until(() => FakeWebSocket.instances.length >= 2);
+    assert.equal(c.socket.readyState, FakeWebSocket.CLOSED);
+  });
+
+  it('reconnects on its own before the connection age limit, resuming from the last seq', async () => {
+    const c = client({ maxConnectionMs: 40 });
+    rt = c.rt;
+    c.rt.subscribe('course:c_1');
+    c.rt.connect();
+    await until(() => c.rt.state === 'open');
+    FakeWebSocket.last.serverSend(subscribed('course:c_1', 7));
+    await until(() => FakeWebSocket.instances.length === 2 && c.rt.state === 'open');
+    assert.equal(FakeWebSocket.instances[0].readyState, FakeWebSocket.CLOSED);
+    assert.deepEqual(FakeWebSocket.last.sent[0], { action: 'subscribe', channel: 'course:c_1', since: 7 });
+  });
+
+  it('stays closed after close()', async () => {
+    const c = await connected();
+    rt = c.rt;
+    c.rt.close();
+    await tick(20);
+    assert.equal(FakeWebSocket.instances.length, 1);
+    assert.equal(c.rt.state, 'closed');
+  });
+
+  it('asks for a fresh token on every reconnect', async () => {
+    let n = 0;
+    const c = client({ token: () => `t${++n}` });
+    rt = c.rt;
+    c.rt.connect();
+    await until(() => c.rt.state === 'open');
+    FakeWebSocket.last.drop();
+    await until(() => FakeWebSocket.instances.length === 2);
+    assert.deepEqual(FakeWebSocket.instances.map((s) => s.url), ['ws://stack/ws?token=t1', 'ws://stack/ws?token=t2']);
+  });
+});
