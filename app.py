@@ -19,6 +19,9 @@ from chalicelib.routes import uppy as uppy_routes
 from chalicelib.services import container
 
 app = Chalice(app_name=SERVICE)
+# Chalice still calls its WebSocket support experimental and refuses to package
+# the on_ws_* handlers without this opt-in.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_middleware(http_middleware, "http")
 
 app.register_blueprint(health.bp)
