@@ -25,8 +25,8 @@ import boto3
 import uvicorn
 from chalice.app import Chalice
 from chalice.config import Config
-from moto.server import ThreadedMotoServer
 
+from devstack.aws import MotoServer
 from devstack.handlers import AppHandlers, LambdaHandler, lambda_context
 from devstack.options import ROOT, Options, parse
 from devstack.poller import QueuePoller
@@ -83,7 +83,7 @@ class Stack:
         self.options = options
         self.stop = threading.Event()
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lambda")
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: MotoServer | None = None
         self.server: uvicorn.Server | None = None
         self.pollers: list[QueuePoller] = []
         self.schedules: list[Schedule] = []
@@ -127,7 +127,7 @@ class Stack:
 
     def _start_aws(self) -> None:
         o = self.options
-        self.moto = ThreadedMotoServer(ip_address=o.host, port=o.moto_port, verbose=False)
+        self.moto = MotoServer(ip_address=o.host, port=o.moto_port, verbose=False)
         self.moto.start()
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)

@@ -3,6 +3,8 @@ serves it, development tokens, the demo course and the static demo page."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -98,3 +100,21 @@ def test_demo_page_is_served_at_the_root(stack: Stack) -> None:
     response = requests.get(f"{stack.base_url}/", timeout=5)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_concurrent_requests_each_act_as_their_own_caller(stack: Stack) -> None:
+    users = [f"para{i}" for i in range(64)]
+    tokens = {user: stack.token(user) for user in users}
+
+    def create(user: str) -> tuple[str, int, str]:
+        response = requests.post(
+            stack.api("/courses"),
+            json={"title": user},
+            headers={"Authorization": f"Bearer {tokens[user]}"},
+            timeout=10,
+        )
+        return user, response.status_code, response.json().get("title", "")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(create, users))
+    assert results == [(user, 201, user) for user in users]
