@@ -63,24 +63,46 @@ def parse(argv: list[str] | None = None) -> Options:
         description="course-media on one machine: moto's server, REST, WebSocket, "
         "@connections, the S3-event poller, the scheduled sweep and the demo page.",
     )
-    parser.add_argument("--host", default=env.get("DEVSTACK_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env.get("DEVSTACK_PORT", "8000")))
-    parser.add_argument("--moto-port", type=int, default=int(env.get("DEVSTACK_MOTO_PORT", "5000")))
     parser.add_argument(
-        "--web-dir", type=Path, default=Path(env.get("DEVSTACK_WEB_DIR", str(ROOT / "web")))
+        "--host",
+        default=env.get("DEVSTACK_HOST", "127.0.0.1"),
+        help="address both servers bind (DEVSTACK_HOST; default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(env.get("DEVSTACK_PORT", "8000")),
+        help="the gateway: REST, WebSocket, demo page (DEVSTACK_PORT; default 8000)",
+    )
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=int(env.get("DEVSTACK_MOTO_PORT", "5000")),
+        help="moto's server (DEVSTACK_MOTO_PORT; default 5000)",
+    )
+    parser.add_argument(
+        "--web-dir",
+        type=Path,
+        default=Path(env.get("DEVSTACK_WEB_DIR", str(ROOT / "web"))),
+        help="what / serves (DEVSTACK_WEB_DIR; default web/)",
     )
     parser.add_argument(
         "--no-seed",
         action="store_true",
         default=env.get("DEVSTACK_NO_SEED", "") not in ("", "0", "false"),
-        help="start without the demo course",
+        help="start without the demo course (DEVSTACK_NO_SEED=1)",
     )
-    parser.add_argument("--log-level", default=env.get("DEVSTACK_LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--log-level",
+        default=env.get("DEVSTACK_LOG_LEVEL", "info"),
+        help="uvicorn's and the stack's log level (DEVSTACK_LOG_LEVEL; default info)",
+    )
     parser.add_argument(
         "--schedule-seconds",
         type=float,
         default=_env_float("DEVSTACK_SCHEDULE_SECONDS"),
-        help="run scheduled handlers this often instead of on their own schedule",
+        help="run scheduled handlers this often instead of on their own schedule "
+        "(DEVSTACK_SCHEDULE_SECONDS)",
     )
     args = parser.parse_args(argv)
     secret = env.get("AUTH_JWT_SECRET", "")
