@@ -34,7 +34,14 @@ MAX_DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600
 
 
 class DevStaticFiles(StaticFiles):
-    """web/ as it is on disk: no caching, so an edit shows on the next reload."""
+    """A directory as it is on disk: no caching, so an edit shows on the next reload,
+    and a directory created after the start (npm install) is served when it appears."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory=directory, check_dir=False)
+
+    async def check_config(self) -> None:
+        """A missing directory answers 404 instead of failing every request."""
 
     def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
@@ -149,10 +156,9 @@ def build(
         Route("/dev/schedules/{name}", schedule_endpoint, methods=["POST"]),
         Route("/", index, methods=["GET", "HEAD"]),
     ]
-    # npm packages the page imports as ES modules (e.g. Uppy), when installed at the root.
-    node_modules = web_dir.parent / "node_modules"
-    if node_modules.is_dir():
-        routes.append(Mount("/node_modules", DevStaticFiles(directory=node_modules)))
-    if web_dir.is_dir():
-        routes.append(Mount("/", DevStaticFiles(directory=web_dir)))
+    routes += [
+        # npm packages the page imports as ES modules (e.g. Uppy), installed at the root.
+        Mount("/node_modules", DevStaticFiles(web_dir.parent / "node_modules")),
+        Mount("/", DevStaticFiles(web_dir)),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
