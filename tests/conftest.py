@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -62,6 +63,14 @@ socket.socket.connect = _loopback_only  # type: ignore[method-assign]
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     """moto's in-process AWS with every resource of infra/template.json created."""
+    with aws_stack() as env:
+        yield env
+
+
+@contextmanager
+def aws_stack() -> Iterator[dict[str, str]]:
+    """The body of the `aws` fixture, for fixtures of a wider scope (a module
+    that only asserts nothing changed can share one stack between its tests)."""
     with mock_aws():
         env = provision(boto3.session.Session(region_name=REGION))
         saved = {k: os.environ.get(k) for k in env}
