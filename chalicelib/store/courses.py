@@ -66,10 +66,6 @@ class CourseSnapshot:
         self.chapters = chapters
 
 
-def item_to_dynamo(item: ChapterItem) -> dict[str, Any]:
-    return item.wire()
-
-
 def chapter_from_item(raw: dict[str, Any]) -> Chapter:
     return Chapter(
         course_id=str(raw["courseId"]),
@@ -223,16 +219,8 @@ class CourseStore:
         if role == previous:
             return
         member = {**member_key(course_id, user_id), "userId": user_id, "role": role}
-        condition, values = self._still(previous)
         items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": member,
-                    "ConditionExpression": condition,
-                    **({"ExpressionAttributeValues": values} if values else {}),
-                }
-            }
+            {"Put": {"TableName": self.table_name, "Item": member, **self._still(previous)}}
         ]
         delta = (role == "owner") - (previous == "owner")
         if delta:
@@ -240,26 +228,24 @@ class CourseStore:
         self._transact(items)
 
     def remove_member(self, course_id: str, user_id: str, previous: Role) -> None:
-        condition, values = self._still(previous)
+        key = member_key(course_id, user_id)
         items: list[Any] = [
-            {
-                "Delete": {
-                    "TableName": self.table_name,
-                    "Key": member_key(course_id, user_id),
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                }
-            }
+            {"Delete": {"TableName": self.table_name, "Key": key, **self._still(previous)}}
         ]
         if previous == "owner":
             items.append(self._owner_count(course_id, -1))
         self._transact(items)
 
     @staticmethod
-    def _still(previous: Role | None) -> tuple[str, dict[str, Any]]:
+    def _still(previous: Role | None) -> dict[str, Any]:
+        """The condition that the member's role is still what the caller read."""
         if previous is None:
-            return "attribute_not_exists(pk)", {}
-        return "#role = :previous", {":previous": previous}
+            return {"ConditionExpression": "attribute_not_exists(pk)"}
+        return {
+            "ConditionExpression": "#role = :previous",
+            "ExpressionAttributeNames": {"#role": "role"},
+            "ExpressionAttributeValues": {":previous": previous},
+        }
 
     def _owner_count(self, course_id: str, delta: int) -> dict[str, Any]:
         update: dict[str, Any] = {
@@ -275,10 +261,6 @@ class CourseStore:
         return {"Update": update}
 
     def _transact(self, items: list[Any]) -> None:
-        for item in items:
-            op = next(iter(item.values()))
-            if "#role" in op.get("ConditionExpression", ""):
-                op["ExpressionAttributeNames"] = {"#role": "role"}
         try:
             self._table.meta.client.transact_write_items(TransactItems=items)
         except ClientError as exc:

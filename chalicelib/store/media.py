@@ -76,10 +76,6 @@ class MediaStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    @property
-    def table_name(self) -> str:
-        return self._table.name
-
     def put_if_absent(self, media: MediaFile) -> bool:
         """Record a media file once: True if this call created it, False if a
         record with its id already existed (a duplicate S3 event)."""
