@@ -238,6 +238,30 @@ export class ResourceCache {
     this.#putUpload(upload, upload.reason ?? null, new Set());
   }
 
+  /**
+   * Record a chapter a REST call answered with (link, unlink, PATCH), so the
+   * page shows it before the event about the same change arrives; the event
+   * then changes nothing, as its version is not newer.
+   * @param {Chapter} chapter
+   */
+  putChapter(chapter) {
+    this.#putChapter(chapter, new Set());
+  }
+
+  /**
+   * End an upload this tab gave up on (S3 kept refusing its parts): its bar
+   * should not sit there forever waiting for an event that will not come.
+   * @param {string} operationId
+   * @param {'failed' | 'aborted'} status
+   * @param {string} reason
+   */
+  endUpload(operationId, status, reason) {
+    const current = this.#uploads.get(operationId);
+    if (!current || TERMINAL.has(current.status)) return;
+    this.#uploads.set(operationId, { ...current, status, reason });
+    this.#notifyUploads();
+  }
+
   // ---- derivations: how each kind of state lands in the paths that embed it ---
 
   /**

@@ -172,7 +172,12 @@ export class RealtimeClient {
       if (socket !== this.#socket) return;
       this.#setState('open');
       this.#resyncing.clear();
-      for (const channel of this.#wanted) this.#sendSubscribe(channel);
+      // Channels with a known seq include the user channel the server joins
+      // every connection to: asking for it again with `since` replays what
+      // the user missed while we were away.
+      for (const channel of new Set([...this.#wanted, ...this.#lastSeq.keys()])) {
+        this.#sendSubscribe(channel);
+      }
       this.#schedule(() => this.#ping(), this.options.pingIntervalMs);
       // Reconnect before the gateway's hard cap; the jitter keeps tabs that
       // opened together from all reconnecting in the same second.

@@ -157,3 +157,16 @@ describe('RealtimeClient', () => {
     assert.deepEqual(FakeWebSocket.instances.map((s) => s.url), ['ws://stack/ws?token=t1', 'ws://stack/ws?token=t2']);
   });
 });
+
+describe('RealtimeClient user channel', () => {
+  beforeEach(() => FakeWebSocket.reset());
+
+  it('asks the user channel it was joined to automatically for a replay after a reconnect', async () => {
+    const { rt, socket } = await connected();
+    socket.serverSend(durable('user:ana', 5));
+    socket.drop();
+    await until(() => FakeWebSocket.instances.length === 2 && rt.state === 'open');
+    assert.deepEqual(FakeWebSocket.last.sent, [{ action: 'subscribe', channel: 'user:ana', since: 5 }]);
+    rt.close();
+  });
+});

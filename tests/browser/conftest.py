@@ -1,0 +1,167 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the local stack.
+
+The stack is the e2e suite's own fixture (`python -m devstack` on free ports,
+stopped by PID), so both suites test the same thing and, in one xdist group,
+share one stack. Chromium is the system's (/usr/bin/chromium): Playwright's
+own browser download is never used. Without it the tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Stack, stack  # noqa: F401 (the session's local stack)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MiB = 1024 * 1024
+UI_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Chromium is not installed at /usr/bin/chromium "
+            "(`make browser-deps` installs it with apt-get when run as root)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
+    """`shot(page, "label")` saves test-artifacts/<test>-<label>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+    def shot(page: Any, label: str) -> Path:
+        path = ARTIFACTS / f"{test}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shot
+
+
+@dataclass
+class DemoPage:
+    """The demo page as one user sees it, in its own browser context."""
+
+    user: str
+    context: Any
+    page: Any
+    errors: list[str]
+
+    def chapter(self, title: str) -> Any:
+        return self.page.locator("li.chapter").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"{re.escape(title)}$"))
+        )
+
+    def chapter_id(self, title: str) -> str:
+        return str(self.chapter(title).get_attribute("data-chapter-id"))
+
+    def upload_into_chapter(self, title: str, file: Path) -> None:
+        self.page.get_by_label(f"Upload a file into {title}").set_input_files(str(file))
+
+    def upload_to_library(self, file: Path) -> None:
+        self.page.locator("#library-file").set_input_files(str(file))
+
+    def wait_live(self) -> None:
+        self.page.locator("#connection[data-state=open]").wait_for(timeout=UI_TIMEOUT_MS)
+        # The page has its data once the course has rendered.
+        self.page.locator("li.chapter").first.wait_for(timeout=UI_TIMEOUT_MS)
+
+    def throttle_uploads(self, bytes_per_second: int) -> None:
+        """Slow this page's uploads, as a real link would be, so a bar can be watched."""
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": bytes_per_second,
+            },
+        )
+
+    def mark(self) -> None:
+        """Set a flag that only survives as long as the page is not reloaded."""
+        self.page.evaluate("window.__sameDocument = true")
+
+    def was_reloaded(self) -> bool:
+        return not self.page.evaluate("window.__sameDocument === true")
+
+
+@pytest.fixture
+def open_page(browser: Any, stack: Stack) -> Iterator[Callable[[str], DemoPage]]:
+    """`open_page("bob")`: the demo page as bob, connected and rendered."""
+    contexts: list[Any] = []
+
+    def open_as(user: str) -> DemoPage:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{stack.base_url}/?user={user}")
+        demo = DemoPage(user=user, context=context, page=page, errors=errors)
+        demo.wait_live()
+        return demo
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int], Path]:
+    """`media_file("lecture.mp4", 48 * MiB)`: a file of that size, made once per session."""
+    folder = tmp_path_factory.mktemp("media")
+    made: dict[tuple[str, int], Path] = {}
+
+    def media_file(name: str, size: int) -> Path:
+        if (name, size) not in made:
+            path = folder / name
+            block = bytes(range(256)) * 4096  # 1 MiB
+            with path.open("wb") as out:
+                for _ in range(size // len(block)):
+                    out.write(block)
+                out.write(block[: size % len(block)])
+            made[(name, size)] = path
+        return made[(name, size)]
+
+    return media_file
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

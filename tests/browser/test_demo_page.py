@@ -1,0 +1,86 @@
+"""Two editors on the demo page, in two browsers: what one does, the other sees live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import MiB, DemoPage, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
+
+OpenPage = Callable[[str], DemoPage]
+MediaFile = Callable[[str, int], Path]
+Shot = Callable[[Any, str], Path]
+
+# A bar read in the watching browser: (percent or None, item present?).
+READ_CHAPTER = """([chapterId, filename]) => {
+  const chapter = document.querySelector(`li.chapter[data-chapter-id="${chapterId}"]`);
+  const bar = chapter?.querySelector('li.upload progress');
+  const names = [...(chapter?.querySelectorAll('.items .name strong') ?? [])].map((e) => e.textContent);
+  return [bar ? bar.value : null, names.includes(filename)];
+}"""
+
+
+def test_a_second_editor_watches_a_chapter_upload_progress_and_sees_the_new_item_without_reload(
+    open_page: OpenPage, media_files: MediaFile, artifacts: Shot
+) -> None:
+    bob, carol = open_page("bob"), open_page("carol")
+    carol.mark()
+    video = media_files("lecture-01.mp4", 30 * MiB)
+    chapter_id = carol.chapter_id("Welcome")
+
+    bob.throttle_uploads(8 * MiB)
+    bob.upload_into_chapter("Welcome", video)
+
+    seen: list[float] = []
+
+    def item_arrived() -> bool:
+        percent, present = carol.page.evaluate(READ_CHAPTER, [chapter_id, video.name])
+        if percent is not None and (not seen or seen[-1] != percent):
+            seen.append(percent)
+            if len(seen) == 3:
+                artifacts(carol.page, "carol-watching-progress")
+                artifacts(bob.page, "bob-uploading")
+        return bool(present)
+
+    wait_until(item_arrived, timeout=60)
+    artifacts(carol.page, "carol-sees-new-item")
+
+    moving = [p for p in seen if 0 < p < 100]
+    assert len(moving) >= 2, f"the bar did not move in the second browser: {seen}"
+    assert seen == sorted(seen), f"the bar went backwards: {seen}"
+    assert not carol.was_reloaded()
+    assert carol.errors == [] and bob.errors == []
+
+
+def test_library_upload_shows_progress_and_a_link_reaches_the_other_editor_live(
+    open_page: OpenPage, media_files: MediaFile, artifacts: Shot
+) -> None:
+    bob, carol = open_page("bob"), open_page("carol")
+    carol.mark()
+    slides = media_files("slides.pdf", 12 * MiB)
+
+    bob.throttle_uploads(4 * MiB)
+    bob.upload_to_library(slides)
+    # The fault this product ends: library uploads whose bar never showed.
+    bar = bob.page.locator('[data-uploads-for="library"] li.upload progress')
+    bar.wait_for()
+    wait_until(lambda: 0 < float(bar.get_attribute("value") or 0) < 100, timeout=30)
+    artifacts(bob.page, "bob-library-progress")
+
+    library_item = bob.page.locator("#library li.item").filter(has_text=slides.name)
+    library_item.wait_for(timeout=30_000)
+    library_item.get_by_label(f"Chapter to link {slides.name} into").select_option(
+        label="Getting started"
+    )
+    library_item.get_by_role("button", name="Link").click()
+
+    in_chapter = carol.chapter("Getting started").locator(".items").get_by_text(slides.name)
+    in_chapter.wait_for()
+    artifacts(carol.page, "carol-sees-linked-media")
+    assert not carol.was_reloaded()
+    assert library_item.locator(".linked-to").inner_text() == " · in Getting started"

@@ -1,0 +1,526 @@
+// The demo page: a course editor beside a media library, live for every editor.
+//
+// It is meant to be copied from. The shape to copy:
+// 1. One Session per signed-in user owns an ApiClient, a ResourceCache, an
+//    Uploader and a RealtimeClient; switching users throws the whole session
+//    away, so nothing of one user's state can leak into another's view.
+// 2. Every server event goes to `cache.applyEvent` and nowhere else. Views
+//    watch REST paths in the cache and re-render when they change; no view
+//    listens for event types, so no view can miss or misread one.
+// 3. Upload bars render from `cache.uploads()`, fed by both the local uploader
+//    (instant) and `upload.progress` events (other members' uploads), placed by
+//    the upload's `target`: library and chapter uploads are the same thing.
+
+import { ApiClient, ApiError } from './api.js';
+import { ResourceCache } from './cache.js';
+import { RealtimeClient } from './realtime.js';
+import { Uploader } from './uploader.js';
+
+/** @typedef {import('./types.js').Chapter} Chapter */
+/** @typedef {import('./types.js').Course} Course */
+/** @typedef {import('./types.js').MediaFile} MediaFile */
+/** @typedef {import('./types.js').UploadTarget} UploadTarget */
+/** @typedef {import('./types.js').ServerEvent} ServerEvent */
+/** @typedef {import('./cache.js').UploadView} UploadView */
+/** @typedef {import('./uploader.js').UploadTask} UploadTask */
+
+const API_BASE = '/api';
+const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+const OPEN_STATUSES = new Set(['uploading', 'completing']);
+
+// ---- development identity ----------------------------------------------------
+// The local stack mints tokens for any user name. A real app gets its token
+// from its sign-in (a Cognito user pool, say) and passes the same kind of
+// function: the clients call it before every request and every (re)connect.
+
+/** @type {Map<string, {token: string, refreshAt: number}>} */
+const tokens = new Map();
+
+/** @param {string} userId */
+async function devToken(userId) {
+  const held = tokens.get(userId);
+  if (held && held.refreshAt > Date.now()) return held.token;
+  const response = await fetch(`/dev/token?user=${encodeURIComponent(userId)}`);
+  if (!response.ok) throw new Error(`no development token for ${userId} (${response.status})`);
+  const { token, expiresIn } = await response.json();
+  // Refresh well before expiry: a token that expires mid-upload fails a call.
+  tokens.set(userId, { token, refreshAt: Date.now() + (expiresIn * 1000) / 2 });
+  return token;
+}
+
+// ---- one signed-in user's session -------------------------------------------
+
+class Session {
+  /** @type {Map<string, UploadTask>} this tab's uploads, by operationId */
+  tasks = new Map();
+  /** @type {(() => void)[]} */
+  #stops = [];
+  /** Channels whose first `subscribed` reply has arrived. */
+  #subscribed = new Set();
+  /** @type {Map<string, Set<string>>} media ids shown per chapter, to highlight arrivals */
+  #shownItems = new Map();
+
+  /**
+   * @param {string} userId
+   * @param {string} courseId
+   */
+  constructor(userId, courseId) {
+    this.userId = userId;
+    this.courseId = courseId;
+    const token = () => devToken(userId);
+    this.api = new ApiClient({ baseUrl: API_BASE, token });
+    this.cache = new ResourceCache({ api: this.api, userId });
+    this.uploader = new Uploader({ api: this.api });
+    this.realtime = new RealtimeClient({ url: WS_URL, token });
+    this.paths = {
+      course: `/courses/${courseId}`,
+      chapters: `/courses/${courseId}/chapters`,
+      library: '/media',
+    };
+  }
+
+  start() {
+    const { realtime, cache, paths } = this;
+    this.#stops.push(
+      realtime.onState(renderConnection),
+      realtime.onEvent((event) => {
+        cache.applyEvent(event);
+        logEvent(event);
+      }),
+      realtime.onControl((message) => this.#onControl(message)),
+      // The server's history restarted (a local stack reset): start over.
+      realtime.onResync(() => Object.values(paths).forEach((p) => cache.load(p).catch(showError))),
+      cache.watch(paths.course, (course) => renderCourseHeader(course)),
+      cache.watch(paths.chapters, ({ chapters }) => this.#renderChapters(chapters)),
+      cache.watch(paths.library, ({ items }) => this.#renderLibrary(items)),
+      cache.watchUploads(() => scheduleUploadsRender(this)),
+    );
+    // Subscribing to the user channel explicitly (the server also joins every
+    // connection to it) gives it a seq, so a reconnect replays it too.
+    realtime.subscribe(`user:${this.userId}`);
+    realtime.subscribe(`course:${this.courseId}`);
+    realtime.connect();
+    this.refreshResumable();
+  }
+
+  stop() {
+    this.realtime.close();
+    for (const stop of this.#stops) stop();
+    for (const task of this.tasks.values()) task.abort();
+  }
+
+  /** @param {ServerEvent} message */
+  #onControl(message) {
+    if (message.type === 'error') showNotice(`Realtime: ${message.data?.message}`, 'error');
+    if (message.type !== 'subscribed') return;
+    const channel = message.data.channel;
+    if (this.#subscribed.has(channel)) return;
+    this.#subscribed.add(channel);
+    // Fetch once more after the first subscription: the page's first fetch
+    // may have raced a change made before the channel was subscribed. Later
+    // reconnects need no fetch: `since` replays what was missed.
+    const stale = channel.startsWith('course:') ? [this.paths.course, this.paths.chapters] : [this.paths.library];
+    for (const path of stale) this.cache.load(path).catch(showError);
+  }
+
+  // ---- actions ---------------------------------------------------------------------
+
+  /**
+   * @param {File} file
+   * @param {UploadTarget} target
+   */
+  upload(file, target) {
+    const { cache } = this;
+    const task = this.uploader.upload(file, target, {
+      // Local progress renders at once; the uploader reports to the API at
+      // most twice a second, and the server tells the other members.
+      onProgress: (p) => {
+        if (task.operationId) cache.applyProgress(task.operationId, { ...p, filename: file.name, target });
+      },
+      onState: (state) => {
+        const op = task.operationId;
+        if (state === 'uploading' && op) {
+          this.tasks.set(op, task);
+          if (task.partsSkipped) {
+            showNotice(`Continuing ${file.name}: ${task.partsSkipped} part(s) were already in S3.`);
+          }
+          this.refreshResumable();
+        }
+        if (state === 'failed' && op) cache.endUpload(op, 'failed', String(task.error?.message));
+        if (state === 'failed') showError(task.error);
+        if (state === 'aborted' && op) cache.endUpload(op, 'aborted', 'cancelled');
+      },
+    });
+    task.done.then(() => announce(`${file.name} uploaded; processing.`)).catch(() => {});
+  }
+
+  /**
+   * @param {string} chapterId
+   * @param {string} mediaId
+   */
+  async link(chapterId, mediaId) {
+    try {
+      const chapter = await this.api.put(`/courses/${this.courseId}/chapters/${chapterId}/media/${mediaId}`);
+      this.cache.putChapter(chapter);
+      announce('Linked.');
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  /**
+   * @param {string} chapterId
+   * @param {string} mediaId
+   */
+  async unlink(chapterId, mediaId) {
+    try {
+      const chapter = await this.api.delete(`/courses/${this.courseId}/chapters/${chapterId}/media/${mediaId}`);
+      this.cache.putChapter(chapter);
+      // The media file's `links` changed too; its event updates the library.
+      announce('Removed from the chapter.');
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  async refreshResumable() {
+    try {
+      renderResumable(await this.uploader.resumable());
+    } catch {
+      renderResumable([]);
+    }
+  }
+
+  // ---- views -------------------------------------------------------------------------
+
+  /** @param {Chapter[]} chapters */
+  #renderChapters(chapters) {
+    const list = byId('chapters');
+    list.replaceChildren(
+      ...chapters.map((chapter, index) => {
+        const shown = this.#shownItems.get(chapter.chapterId);
+        this.#shownItems.set(chapter.chapterId, new Set(chapter.items.map((i) => i.mediaId)));
+        const input = fileInput(`Upload a file into ${chapter.title}`, (file) =>
+          this.upload(file, { type: 'chapter', courseId: this.courseId, chapterId: chapter.chapterId }),
+        );
+        return h('li', { class: 'chapter', 'data-chapter-id': chapter.chapterId },
+          h('div', { class: 'chapter-head' },
+            h('h3', {}, h('span', { class: 'chapter-number' }, `${index + 1}.`), chapter.title),
+            h('div', { class: 'chapter-actions' },
+              h('span', { class: 'badge', title: 'Chapter version: every change bumps it' }, `v${chapter.version}`),
+              h('label', { class: 'button small' }, input, 'Upload'),
+            ),
+          ),
+          h('ul', { class: 'uploads', 'data-uploads-for': chapter.chapterId, 'aria-label': `Uploads into ${chapter.title}` }),
+          chapter.items.length
+            ? h('ul', { class: 'items', 'aria-label': `Items of ${chapter.title}` },
+                ...chapter.items.map((item) =>
+                  h('li', { class: `item${shown && !shown.has(item.mediaId) ? ' fresh' : ''}`, 'data-media-id': item.mediaId },
+                    fileIcon(item.contentType),
+                    h('div', { class: 'name' }, h('strong', {}, item.filename), h('span', {}, `${formatBytes(item.size)} · added by ${item.addedBy}`)),
+                    h('button', {
+                      class: 'quiet small',
+                      'aria-label': `Remove ${item.filename} from ${chapter.title}`,
+                      onclick: () => this.unlink(chapter.chapterId, item.mediaId),
+                    }, 'Remove'),
+                  ),
+                ),
+              )
+            : h('p', { class: 'empty-items' }, 'No media yet: upload a file or link one from the library.'),
+        );
+      }),
+    );
+    // The library's "link into" menus list the chapters.
+    const library = this.cache.get(this.paths.library);
+    if (library) this.#renderLibrary(library.items);
+    scheduleUploadsRender(this);
+  }
+
+  /** @param {MediaFile[]} items */
+  #renderLibrary(items) {
+    const chapters = /** @type {Chapter[]} */ (this.cache.get(this.paths.chapters)?.chapters ?? []);
+    const titles = new Map(chapters.map((c) => [c.chapterId, c.title]));
+    byId('library-empty').hidden = items.length > 0;
+    byId('library').replaceChildren(
+      ...items.map((media) => {
+        const linkedHere = media.links.filter((l) => l.courseId === this.courseId);
+        const linkable = chapters.filter((c) => !linkedHere.some((l) => l.chapterId === c.chapterId));
+        const select = h('select', { 'aria-label': `Chapter to link ${media.filename} into` },
+          ...linkable.map((c) => h('option', { value: c.chapterId }, c.title)),
+        );
+        return h('li', { class: 'item', 'data-media-id': media.mediaId },
+          fileIcon(media.contentType),
+          h('div', { class: 'name' },
+            h('strong', {}, media.filename),
+            h('span', {}, formatBytes(media.size)),
+            linkedHere.length
+              ? h('span', { class: 'linked-to' }, ` · in ${linkedHere.map((l) => titles.get(l.chapterId) ?? 'a chapter').join(', ')}`)
+              : '',
+          ),
+          linkable.length
+            ? h('form', {
+                class: 'link-form',
+                onsubmit: (/** @type {Event} */ e) => {
+                  e.preventDefault();
+                  this.link(/** @type {HTMLSelectElement} */ (select).value, media.mediaId);
+                },
+              }, select, h('button', { class: 'small', type: 'submit' }, 'Link'))
+            : '',
+        );
+      }),
+    );
+  }
+}
+
+// ---- upload bars ----------------------------------------------------------------
+// Progress changes many times a second; bars are updated in place, at most
+// once per animation frame, so the rest of the page (an open <select>, focus)
+// is left alone.
+
+let uploadsFrame = 0;
+
+/** @param {Session} session */
+function scheduleUploadsRender(session) {
+  if (uploadsFrame) return;
+  uploadsFrame = requestAnimationFrame(() => {
+    uploadsFrame = 0;
+    renderUploads(session);
+  });
+}
+
+/** @param {Session} session */
+function renderUploads(session) {
+  const open = session.cache.uploads().filter((u) => OPEN_STATUSES.has(u.status));
+  const wanted = new Set(open.map((u) => u.operationId));
+  for (const row of document.querySelectorAll('li.upload')) {
+    if (!wanted.has(/** @type {HTMLElement} */ (row).dataset.operationId ?? '')) row.remove();
+  }
+  for (const upload of open) {
+    const where = upload.target.type === 'chapter' ? upload.target.chapterId : 'library';
+    const list = document.querySelector(`[data-uploads-for="${CSS.escape(where)}"]`);
+    if (!list) continue;
+    let row = /** @type {HTMLElement | null} */ (list.querySelector(`[data-operation-id="${CSS.escape(upload.operationId)}"]`));
+    if (!row) {
+      row = uploadRow(session, upload);
+      list.append(row);
+    }
+    updateUploadRow(row, upload);
+  }
+}
+
+/**
+ * @param {Session} session
+ * @param {UploadView} upload
+ */
+function uploadRow(session, upload) {
+  const task = session.tasks.get(upload.operationId);
+  const mine = Boolean(task) || upload.userId === session.userId;
+  return h('li', { class: 'upload', 'data-operation-id': upload.operationId },
+    h('div', { class: 'upload-line' }, h('strong', {}, upload.filename), h('span', { class: 'stats' })),
+    h('progress', { max: '100', value: '0', 'aria-label': `Uploading ${upload.filename}` }),
+    h('div', { class: 'upload-line' },
+      h('span', { class: 'who' }, mine ? 'You are uploading' : `${upload.userId ?? 'Someone'} is uploading`),
+      task ? h('button', { class: 'quiet small', onclick: () => task.abort(), 'aria-label': `Cancel uploading ${upload.filename}` }, 'Cancel') : '',
+    ),
+  );
+}
+
+/**
+ * @param {HTMLElement} row
+ * @param {UploadView} upload
+ */
+function updateUploadRow(row, upload) {
+  const percent = upload.totalBytes ? (upload.bytesUploaded / upload.totalBytes) * 100 : 0;
+  row.dataset.status = upload.status;
+  const bar = /** @type {HTMLProgressElement} */ (row.querySelector('progress'));
+  bar.value = percent;
+  const parts = [upload.status === 'completing' ? 'Finishing…' : `${Math.floor(percent)}%`];
+  if (upload.status === 'uploading') {
+    parts.push(`${formatBytes(upload.bytesUploaded)} of ${formatBytes(upload.totalBytes)}`);
+    if (upload.bytesPerSecond) parts.push(`${formatBytes(upload.bytesPerSecond)}/s`);
+    if (upload.etaSeconds != null) parts.push(`${Math.ceil(upload.etaSeconds)} s left`);
+  }
+  /** @type {HTMLElement} */ (row.querySelector('.stats')).textContent = parts.join(' · ');
+}
+
+// ---- the rest of the page ------------------------------------------------------------
+
+/** @param {import('./realtime.js').ConnectionState} state */
+function renderConnection(state) {
+  const labels = { idle: 'Not connected', connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' };
+  const pill = byId('connection');
+  pill.dataset.state = state;
+  /** @type {HTMLElement} */ (pill.querySelector('.label')).textContent = labels[state];
+}
+
+/** @param {Course} course */
+function renderCourseHeader(course) {
+  byId('course-title').textContent = course.title;
+  const named = (/** @type {string} */ role) => course.members.filter((m) => m.role === role).map((m) => m.userId);
+  const [owners, editors] = [named('owner'), named('editor')];
+  byId('course-meta').textContent = [
+    owners.length ? `Owner ${owners.join(', ')}` : '',
+    editors.length ? `editors ${editors.join(', ')}` : '',
+  ].filter(Boolean).join(' · ');
+}
+
+/** @param {{upload: import('./types.js').Upload, file: {name: string}}[]} found */
+function renderResumable(found) {
+  const box = byId('resumable');
+  box.hidden = found.length === 0;
+  box.replaceChildren(
+    h('strong', {}, 'Interrupted uploads'),
+    h('ul', {},
+      ...found.map(({ upload }) => {
+        const percent = upload.size ? Math.floor((upload.bytesUploaded / upload.size) * 100) : 0;
+        const where = upload.target.type === 'chapter' ? 'its chapter' : 'the library';
+        return h('li', {}, `${upload.filename} (${percent}%): choose it again in ${where} to continue where it stopped.`);
+      }),
+    ),
+  );
+}
+
+const MAX_LOGGED = 60;
+let eventCount = 0;
+
+/** @param {ServerEvent} event */
+function logEvent(event) {
+  byId('event-count').textContent = String(++eventCount);
+  const list = byId('events');
+  const summary = event.type === 'upload.progress' ? `${Math.floor(event.data?.percent ?? 0)}% of ${event.data?.filename}` : (event.resources ?? []).join(' ');
+  list.prepend(
+    h('li', {},
+      h('span', {}, new Date(event.at).toLocaleTimeString()),
+      h('span', {}, event.type),
+      h('span', {}, event.channel ?? ''),
+      h('span', {}, event.seq == null ? '–' : `#${event.seq}`),
+      h('span', {}, summary),
+    ),
+  );
+  while (list.children.length > MAX_LOGGED) list.lastElementChild?.remove();
+}
+
+/**
+ * @param {string} text
+ * @param {'info' | 'error'} [kind]
+ */
+function showNotice(text, kind = 'info') {
+  const notice = byId('notice');
+  notice.textContent = text;
+  notice.dataset.kind = kind;
+  notice.hidden = false;
+}
+
+/** @param {unknown} err */
+function showError(err) {
+  const text = err instanceof ApiError ? `${err.message} (${err.code})` : String(/** @type {Error} */ (err)?.message ?? err);
+  showNotice(text, 'error');
+}
+
+/** @param {string} text */
+function announce(text) {
+  byId('announcer').textContent = text;
+}
+
+// ---- tiny DOM helpers --------------------------------------------------------------------
+
+/**
+ * Create an element. Attributes starting with `on` become listeners; text
+ * children are inserted as text, never parsed as HTML (file names are user input).
+ *
+ * @param {string} tag
+ * @param {Record<string, any>} attributes
+ * @param {(Node | string)[]} children
+ */
+function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value);
+  }
+  element.append(...children);
+  return element;
+}
+
+/** @param {string} id */
+function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
+}
+
+/**
+ * A visually hidden file input, labelled for screen readers, inside a styled <label>.
+ * @param {string} label
+ * @param {(file: File) => void} onFile
+ */
+function fileInput(label, onFile) {
+  const input = /** @type {HTMLInputElement} */ (h('input', { type: 'file', class: 'visually-hidden', 'aria-label': label }));
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    // Clear it, so choosing the same file again (to resume) fires `change`.
+    input.value = '';
+    if (file) onFile(file);
+  });
+  return input;
+}
+
+/** @param {string} contentType */
+function fileIcon(contentType) {
+  const [kind] = contentType.split('/');
+  const label = { video: 'VID', audio: 'AUD', image: 'IMG' }[kind] ?? (contentType.includes('pdf') ? 'PDF' : 'DOC');
+  return h('span', { class: 'icon', 'aria-hidden': 'true' }, label);
+}
+
+/** @param {number} bytes */
+function formatBytes(bytes) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+// ---- start ---------------------------------------------------------------------------------
+
+async function main() {
+  const response = await fetch('/dev/demo');
+  if (!response.ok) throw new Error('the local stack did not describe its demo course (/dev/demo)');
+  /** @type {{courseId: string | null, users: {userId: string, role: string}[], note: string}} */
+  const demo = await response.json();
+  if (!demo.courseId) throw new Error(`the demo course is missing: ${demo.note}`);
+
+  // ?user= picks the user, so two tabs (or two test browsers) can be two editors,
+  // and a reload keeps the user.
+  const params = new URLSearchParams(location.search);
+  const requested = params.get('user');
+  let userId = demo.users.some((u) => u.userId === requested) ? /** @type {string} */ (requested) : demo.users[0].userId;
+
+  const select = /** @type {HTMLSelectElement} */ (byId('user-select'));
+  select.replaceChildren(...demo.users.map((u) => h('option', { value: u.userId }, `${u.userId} (${u.role})`)));
+  select.value = userId;
+
+  let session = new Session(userId, demo.courseId);
+  session.start();
+
+  byId('library-file').addEventListener('change', (e) => {
+    const input = /** @type {HTMLInputElement} */ (e.target);
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) session.upload(file, { type: 'library' });
+  });
+
+  select.addEventListener('change', () => {
+    userId = select.value;
+    params.set('user', userId);
+    history.replaceState(null, '', `?${params}`);
+    session.stop();
+    byId('notice').hidden = true;
+    byId('events').replaceChildren();
+    session = new Session(userId, /** @type {string} */ (demo.courseId));
+    session.start();
+  });
+}
+
+main().catch(showError);
