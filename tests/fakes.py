@@ -196,7 +196,9 @@ def assert_valid_events(messages: Sequence[object]) -> None:
 
 # ---- courses, media and links: the same contracts as chalicelib/store/* ------
 
-from chalicelib.auth import ROLES, Role  # noqa: E402 - appended section
+from datetime import datetime  # noqa: E402 - appended section
+
+from chalicelib.auth import ROLES, Role  # noqa: E402
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict  # noqa: E402
 from chalicelib.ids import iso  # noqa: E402
 from chalicelib.models import Chapter, MediaFile, MediaLink, Member  # noqa: E402
@@ -382,3 +384,25 @@ class InMemoryLinkStore:
             self._courses.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
             links = [x for x in media.links if x != link]
             self._media.files[media_id] = media.model_copy(update={"links": links})
+
+
+def media_file(
+    media_id: str,
+    owner: str,
+    created_at: datetime,
+    *,
+    size: int = 1234,
+    links: Sequence[MediaLink] = (),
+) -> MediaFile:
+    """A media file as upload completion records it (tests insert them directly)."""
+    return MediaFile(
+        media_id=media_id,
+        user_id=owner,
+        filename=f"{media_id}.mp4",
+        content_type="video/mp4",
+        size=size,
+        key=f"uploads/{owner}/op_{media_id}/{media_id}.mp4",
+        operation_id=f"op_{media_id}",
+        created_at=created_at,
+        links=list(links),
+    )

@@ -15,7 +15,7 @@ from chalicelib.models import MediaFile
 from chalicelib.services import Container
 from chalicelib.settings import get_settings
 from tests.conftest import auth
-from tests.fakes import InMemoryPublisher
+from tests.fakes import InMemoryPublisher, media_file
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -49,18 +49,8 @@ def atomic_moto() -> Iterator[None]:
 
 
 def add_media(media_id: str, owner: str, minutes: int = 0) -> MediaFile:
-    """A media file as upload completion records it (until then: straight in the store)."""
-    media = MediaFile(
-        media_id=media_id,
-        user_id=owner,
-        filename=f"{media_id}.mp4",
-        content_type="video/mp4",
-        size=1234,
-        key=f"uploads/{owner}/op_{media_id}/{media_id}.mp4",
-        operation_id=f"op_{media_id}",
-        created_at=T0 + timedelta(minutes=minutes),
-        links=[],
-    )
+    """Until uploads create them, tests put media files straight in the store."""
+    media = media_file(media_id, owner, T0 + timedelta(minutes=minutes))
     assert services.container().media_store.put_if_absent(media)
     return media
 

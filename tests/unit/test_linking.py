@@ -16,6 +16,7 @@ from tests.fakes import (
     InMemoryLinkStore,
     InMemoryMediaStore,
     InMemoryPublisher,
+    media_file,
 )
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -39,17 +40,7 @@ class World:
         self.publisher.sent.clear()
 
     def add_media(self, media_id: str, owner: str = "eddie") -> MediaFile:
-        media = MediaFile(
-            media_id=media_id,
-            user_id=owner,
-            filename=f"{media_id}.mp4",
-            content_type="video/mp4",
-            size=42,
-            key=f"uploads/{owner}/op_1/{media_id}.mp4",
-            operation_id=None,
-            created_at=T0,
-            links=[],
-        )
+        media = media_file(media_id, owner, T0, size=42)
         self.media.put_if_absent(media)
         return media
 

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.media import MediaService
 from chalicelib.models import MediaFile, MediaLink
-from tests.fakes import InMemoryMediaStore, InMemoryObjects
+from tests.fakes import InMemoryMediaStore, InMemoryObjects, media_file
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -19,17 +19,7 @@ T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 def media(
     media_id: str, owner: str = "ann", minutes: int = 0, links: list[MediaLink] | None = None
 ) -> MediaFile:
-    return MediaFile(
-        media_id=media_id,
-        user_id=owner,
-        filename=f"{media_id}.mp4",
-        content_type="video/mp4",
-        size=10,
-        key=f"uploads/{owner}/op/{media_id}.mp4",
-        operation_id=None,
-        created_at=T0 + timedelta(minutes=minutes),
-        links=links or [],
-    )
+    return media_file(media_id, owner, T0 + timedelta(minutes=minutes), links=links or [])
 
 
 @pytest.fixture
@@ -102,7 +92,7 @@ def test_a_token_rewritten_to_name_another_user_is_rejected(service: MediaServic
 def test_a_file_comes_with_a_download_url(service: MediaService, store: InMemoryMediaStore) -> None:
     store.put_if_absent(media("m_1"))
     got = service.with_download_url("m_1", "ann")
-    assert got.download_url == "https://bucket.example/uploads/ann/op/m_1.mp4?signed"
+    assert got.download_url == "https://bucket.example/uploads/ann/op_m_1/m_1.mp4?signed"
 
 
 def test_another_users_file_is_not_found(service: MediaService, store: InMemoryMediaStore) -> None:
@@ -118,7 +108,7 @@ def test_deleting_removes_the_record_and_the_object(
     store.put_if_absent(media("m_1"))
     service.delete("m_1", "ann")
     assert store.get("m_1") is None
-    assert objects.deleted == ["uploads/ann/op/m_1.mp4"]
+    assert objects.deleted == ["uploads/ann/op_m_1/m_1.mp4"]
 
 
 def test_a_linked_file_cannot_be_deleted(
