@@ -55,10 +55,17 @@ def _of_type(template: Template, kind: str) -> dict[str, Any]:
 
 
 def _role_statements(template: Template) -> list[dict[str, Any]]:
+    """DefaultRole's statements: its inline policies and AWS::IAM::Policy
+    resources attached to it (kept apart where a GetAtt would make a cycle)."""
     role = template["Resources"].get("DefaultRole", {})
-    statements = []
-    for policy in role.get("Properties", {}).get("Policies", []):
-        statements.extend(policy["PolicyDocument"]["Statement"])
+    documents = [p["PolicyDocument"] for p in role.get("Properties", {}).get("Policies", [])]
+    for policy in _of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": "DefaultRole"} in policy["Properties"].get("Roles", []):
+            documents.append(policy["Properties"]["PolicyDocument"])
+    statements: list[dict[str, Any]] = []
+    for document in documents:
+        listed = document["Statement"]
+        statements.extend(listed if isinstance(listed, list) else [listed])
     return statements
 
 
@@ -98,7 +105,10 @@ def problems(template: Template) -> list[str]:
 
     # Alarms: every function is in the errors and throttles alarms.
     for alarm in ("LambdaErrorsAlarm", "LambdaThrottlesAlarm"):
-        covered = _refs(resources.get(alarm, {}).get("Properties", {}).get("Metrics", []))
+        metrics = resources.get(alarm, {}).get("Properties", {}).get("Metrics", [])
+        if len(metrics) > 10:
+            found.append(f"{alarm} has {len(metrics)} metrics; CloudWatch allows 10: split it")
+        covered = _refs(metrics)
         for name in sorted(set(functions) - covered):
             found.append(f"{name} is missing from {alarm}")
 
