@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from chalicelib.auth import WRITERS
-from chalicelib.courses import CourseService, stamp
+from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService, stamp
 from chalicelib.errors import Conflict, NotFound, VersionConflict
 from chalicelib.events import (
     MediaLinkData,
@@ -131,6 +131,10 @@ class LinkService:
             chapter = self._courses.get_chapter(course_id, chapter_id)
             if any(i.media_id == media.media_id for i in chapter.items):
                 return chapter
+            if len(chapter.items) >= MAX_CHAPTER_ITEMS:
+                raise Conflict(
+                    f"a chapter holds at most {MAX_CHAPTER_ITEMS} media files", code="chapter_full"
+                )
             now = stamp()
             item = ChapterItem(
                 media_id=media.media_id,

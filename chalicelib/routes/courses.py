@@ -13,6 +13,7 @@ from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.auth import USER_ID, Role
+from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
 from chalicelib.models import Chapter, Course, Member, WireModel
@@ -25,7 +26,6 @@ COURSE = "/courses/{courseId}"
 CHAPTER = COURSE + "/chapters/{chapterId}"
 CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
 
-MAX_ITEMS = 1000
 
 # Ids the server issued; anything else cannot name a resource and is refused
 # before it reaches DynamoDB (whose key size limit would turn it into a 5xx).
@@ -54,11 +54,11 @@ class CreateChapter(StrictRequest):
 class PatchChapter(StrictRequest):
     version: int = Field(ge=1)
     title: Title | None = None
-    item_order: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+    item_order: list[Id] | None = Field(default=None, max_length=MAX_CHAPTER_ITEMS)
 
 
 class LinkMedia(StrictRequest):
-    position: int | None = Field(default=None, ge=0, le=MAX_ITEMS)
+    position: int | None = Field(default=None, ge=0, le=MAX_CHAPTER_ITEMS)
 
 
 class ChapterList(WireModel):

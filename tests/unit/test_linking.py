@@ -7,10 +7,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.courses import CourseService
-from chalicelib.errors import Forbidden, NotFound, VersionConflict
+from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
+from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.linking import LinkService
-from chalicelib.models import ChapterTarget, LibraryTarget, MediaFile, Upload, UploadTarget
+from chalicelib.models import (
+    ChapterItem,
+    ChapterTarget,
+    LibraryTarget,
+    MediaFile,
+    Upload,
+    UploadTarget,
+)
 from tests.fakes import (
     InMemoryCourseStore,
     InMemoryLinkStore,
@@ -185,6 +192,26 @@ def test_a_chapter_that_never_settles_gives_up_with_409(w: World) -> None:
         w.linker.link(w.course_id, w.chapter_id, "m_1", "eddie")
     assert err.value.code == "chapter_busy"
     assert w.publisher.sent == []
+
+
+def test_a_full_chapter_refuses_another_link(w: World) -> None:
+    chapter = w.courses.get_chapter(w.course_id, w.chapter_id)
+    items = [
+        ChapterItem(
+            media_id=f"m_{n}",
+            filename="f.mp4",
+            content_type="video/mp4",
+            size=1,
+            added_at=T0,
+            added_by="eddie",
+        )
+        for n in range(MAX_CHAPTER_ITEMS)
+    ]
+    w.course_store.put_chapter(chapter.model_copy(update={"items": items}))
+    w.add_media("m_new")
+    with pytest.raises(Conflict) as err:
+        w.linker.link(w.course_id, w.chapter_id, "m_new", "eddie")
+    assert err.value.code == "chapter_full"
 
 
 def test_unlink_removes_the_item_and_the_link(w: World) -> None:
