@@ -10,7 +10,7 @@ from chalice.app import Chalice, CloudWatchEvent, Rate, Response, SQSEvent, Webs
 
 from chalicelib.errors import DomainError
 from chalicelib.http import error_response, http_middleware
-from chalicelib.logging import SERVICE
+from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
 from chalicelib.routes import health
 from chalicelib.routes import media as media_routes
@@ -18,7 +18,8 @@ from chalicelib.routes import uploads as upload_routes
 from chalicelib.routes import uppy as uppy_routes
 from chalicelib.services import container
 
-app = Chalice(app_name=SERVICE)
+app = Chalice(app_name=SERVICE, configure_logs=False)
+share_json_logs(app.log)
 # Chalice still calls its WebSocket support experimental and refuses to package
 # the on_ws_* handlers without this opt-in.
 app.experimental_feature_flags.update(["WEBSOCKETS"])

@@ -16,6 +16,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
+from chalicelib.ids import new_id
 from chalicelib.logging import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -129,9 +130,10 @@ def api_doc(
 
 
 def request_id(request: Request | None) -> str:
-    if request is None:
-        return "unknown"
-    return str((request.context or {}).get("requestId", "unknown"))
+    """API Gateway's request id; a fresh one where there is none (the local
+    stack, the test client), so a quoted id always finds its log lines."""
+    found = (request.context or {}).get("requestId") if request is not None else None
+    return str(found) if found else new_id("req")
 
 
 def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
