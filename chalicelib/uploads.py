@@ -406,7 +406,18 @@ class UploadService:
         )
         if moved is None:
             raise not_open(self._status_of(upload.operation_id))
-        completed = self._storage.complete(upload.key, upload.upload_id, parts)
+        try:
+            completed = self._storage.complete(upload.key, upload.upload_id, parts)
+        except InvalidInput:
+            # S3 refused these parts: reopen, so the client can send the
+            # missing parts (or abort) and complete again.
+            self._store.transition(
+                upload.operation_id,
+                "uploading",
+                from_statuses={"completing"},
+                updated_at=iso(self._clock()),
+            )
+            raise
         return moved.upload, completed
 
     def abort(self, user_id: str, operation_id: str) -> Upload:
@@ -417,6 +428,9 @@ class UploadService:
         upload = record.upload
         if upload.status not in OPEN_STATUSES:
             raise not_open(upload.status)
+        if upload.status == "completing" and self._storage.object_size(upload.key) is not None:
+            # S3 assembled it already; its event will complete the upload.
+            raise Conflict("the upload has completed in S3", code="upload_not_open")
         moved = self._store.transition(
             upload.operation_id,
             "aborted",

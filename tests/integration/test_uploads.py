@@ -161,3 +161,28 @@ def test_objects_under_keys_we_did_not_issue_are_logged_and_dropped(harness: Har
 
     assert result == {"batchItemFailures": []}
     assert harness.publisher.sent == []
+
+
+def test_parts_s3_refuses_reopen_the_upload_for_another_try(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    parts = harness.put_parts("alice", upload, data_of(SIZE))
+    wrong = [{**parts[0], "etag": '"00000000000000000000000000000000"'}, *parts[1:]]
+
+    status, body = harness.call(
+        "post", f"/uploads/{upload['operationId']}/complete", "alice", {"parts": wrong}
+    )
+
+    assert (status, body["error"]["code"]) == (400, "invalid_parts")
+    _, state = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    assert state["status"] == "uploading"
+
+
+def test_an_upload_s3_already_assembled_cannot_be_aborted(harness: Harness) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.put_parts("alice", upload, data_of(SIZE))
+    harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+
+    status, body = harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
+
+    assert (status, body["error"]["code"]) == (409, "upload_not_open")
+    assert [o["Size"] for o in harness.objects()] == [SIZE]
