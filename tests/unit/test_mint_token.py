@@ -30,9 +30,9 @@ def test_a_minted_token_is_accepted_by_the_local_stacks_verifier(
 def test_the_secret_comes_from_the_environment_when_set(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AUTH_JWT_SECRET", "a-stage-secret-0123456789abcdef")
+    monkeypatch.setenv("AUTH_JWT_SECRET", "a-stage-secret-0123456789abcdef-xyz")
     mint_token.main(["bob"])
-    assert _verify(capsys.readouterr().out.strip(), "a-stage-secret-0123456789abcdef") == "bob"
+    assert _verify(capsys.readouterr().out.strip(), "a-stage-secret-0123456789abcdef-xyz") == "bob"
 
 
 def test_a_user_id_unfit_for_keys_is_refused() -> None:
