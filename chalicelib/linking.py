@@ -90,8 +90,8 @@ class LinkService:
         target = upload.target
         if not isinstance(target, ChapterTarget):
             return
-        self._courses.require_role(target.course_id, upload.user_id, WRITERS)
-        self._link(target.course_id, target.chapter_id, media, upload.user_id, None)
+        # Exactly the REST link, as the uploader: same checks, transaction and events.
+        self.link(target.course_id, target.chapter_id, media.media_id, upload.user_id)
 
     def unlink(self, course_id: str, chapter_id: str, media_id: str, actor: str) -> Chapter:
         """Take a media file out of a chapter. Any owner or editor may, whoever
