@@ -43,10 +43,13 @@ class CompletedObject:
 
 
 class MultipartStorage:
-    def __init__(self, s3: S3Client, bucket: str, expiry_seconds: int) -> None:
+    def __init__(
+        self, s3: S3Client, bucket: str, expiry_seconds: int, *, parts_page_size: int = 1000
+    ) -> None:
         self._s3 = s3
         self.bucket = bucket
         self.expiry_seconds = expiry_seconds
+        self._parts_page_size = parts_page_size
 
     # ---- calls that touch S3 ------------------------------------------------
     def create(self, key: str, content_type: str) -> str:
@@ -66,7 +69,11 @@ class MultipartStorage:
         while True:
             try:
                 page = self._s3.list_parts(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumberMarker=marker,
+                    MaxParts=self._parts_page_size,
                 )
             except ClientError as exc:
                 if _code(exc) == "NoSuchUpload":
