@@ -125,6 +125,10 @@ class CourseService:
         self.require_role(course_id, user_id, MEMBERS)
         return self._store.list_chapters(course_id)
 
+    def read_chapter(self, course_id: str, chapter_id: str, user_id: str) -> Chapter:
+        self.require_role(course_id, user_id, MEMBERS)
+        return self.get_chapter(course_id, chapter_id)
+
     def create_chapter(self, course_id: str, actor: str, title: str) -> Chapter:
         self.require_role(course_id, actor, WRITERS)
         now = stamp()

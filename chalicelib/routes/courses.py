@@ -141,6 +141,14 @@ def list_chapters(courseId: str) -> Response:  # noqa: N803
     return json_response(ChapterList(chapters=chapters))
 
 
+@bp.route(CHAPTER, methods=["GET"], cors=CORS)
+@api_doc("One chapter with its items (the path events name in `resources`)", response=Chapter)
+def get_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId, chapterId=chapterId)
+    return json_response(container().courses.read_chapter(courseId, chapterId, caller.user_id))
+
+
 @bp.route(CHAPTER, methods=["PATCH"], cors=CORS)
 @api_doc(
     "Retitle or reorder a chapter at the version read (owners, editors)",

@@ -125,6 +125,19 @@ def test_a_new_chapter_is_published_to_the_course_as_listed(
     assert event.wire()["data"]["chapter"] == listed[0]
 
 
+def test_a_chapter_reads_back_as_listed(client: Any, course_id: str) -> None:
+    chapter = new_chapter(client, course_id)
+    response = call(client, "GET", f"/courses/{course_id}/chapters/{chapter['chapterId']}", "vera")
+    assert response.status_code == 200
+    assert body(response) == chapter
+
+
+def test_a_missing_chapter_is_404(client: Any, course_id: str) -> None:
+    response = call(client, "GET", f"/courses/{course_id}/chapters/ch_nope", "vera")
+    assert response.status_code == 404
+    assert error_code(response) == "chapter_not_found"
+
+
 def test_patch_retitles_and_answers_the_new_version(client: Any, course_id: str) -> None:
     chapter = new_chapter(client, course_id)
     path = f"/courses/{course_id}/chapters/{chapter['chapterId']}"

@@ -67,6 +67,11 @@ ROUTES = [
         {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404},
     ),
     Route(
+        "GET",
+        "/courses/{c}/chapters/{ch}",
+        {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404},
+    ),
+    Route(
         "PATCH",
         "/courses/{c}/chapters/{ch}",
         {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
