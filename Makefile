@@ -13,7 +13,7 @@ OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-.PHONY: install run test lint typecheck package docs pytest clean
+.PHONY: install run test lint typecheck package docs pytest browser-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory typecheck
 	@$(MAKE) --no-print-directory package
+	@$(MAKE) --no-print-directory browser-deps
 	@$(MAKE) --no-print-directory pytest
 
 lint: $(STAMP)
@@ -52,6 +53,20 @@ package: $(STAMP)
 # reasons for skips). A run that collects nothing exits 5 and fails the build.
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+# What the browser tests need beyond Python: Debian's Chromium, installed with
+# apt-get where we are root (CI is); elsewhere the browser tests skip and say
+# why. And unmodified Uppy from the npm registry for the Uppy test (package.json,
+# into the gitignored node_modules/, which the local stack serves).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "browser-deps: installing chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "browser-deps: not root: Chromium not installed, the browser tests will skip"; fi
+	@if [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "browser-deps: npm not found: the Uppy test will skip"; fi
 
 docs: $(STAMP)
 	$(BIN)/python -m scripts.gen_docs
