@@ -20,6 +20,7 @@ from moto import mock_aws
 from chalicelib import services
 from chalicelib.auth import mint_token
 from devstack.provision import provision
+from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
 REGION = "us-east-1"
@@ -103,3 +104,16 @@ def token_for(user_id: str, ttl_seconds: int = 3600) -> str:
 
 def auth(user_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(user_id)}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def ws_api(client: Any) -> FakeConnectionsApi:
+    """The @connections API the app posts to, faked: each connection's messages
+    kept apart, GoneException for closed connections (moto's does neither)."""
+    return FakeConnectionsApi().attach(services.container().connections_api)
+
+
+@pytest.fixture
+def ws(client: Any, ws_api: FakeConnectionsApi) -> FakeWebsocketGateway:
+    """API Gateway's WebSocket side: connect, send and disconnect as clients."""
+    return FakeWebsocketGateway(client.lambda_)

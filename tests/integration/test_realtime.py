@@ -24,16 +24,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def api(client: Any) -> FakeConnectionsApi:
-    return FakeConnectionsApi().attach(services.container().connections_api)
-
-
-@pytest.fixture
-def ws(client: Any, api: FakeConnectionsApi) -> FakeWebsocketGateway:
-    return FakeWebsocketGateway(client.lambda_)
-
-
-@pytest.fixture
 def course_id() -> str:
     """A course owned by alice in which bob is a viewer."""
     courses = services.container().courses
@@ -48,8 +38,8 @@ def connect(ws: FakeWebsocketGateway, user_id: str) -> str:
     return connection_id
 
 
-def last(api: FakeConnectionsApi, connection_id: str) -> dict[str, Any]:
-    messages = api.received(connection_id)
+def last(ws_api: FakeConnectionsApi, connection_id: str) -> dict[str, Any]:
+    messages = ws_api.received(connection_id)
     assert messages, "no message was sent"
     assert_valid_events(messages)
     return messages[-1]
@@ -102,12 +92,12 @@ def test_disconnecting_removes_the_connection_and_its_subscriptions(
 # ---- $default ----------------------------------------------------------------
 
 
-def test_ping_is_answered_with_pong(ws: FakeWebsocketGateway, api: FakeConnectionsApi) -> None:
+def test_ping_is_answered_with_pong(ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi) -> None:
     connection_id = connect(ws, "alice")
 
     ws.send_json(connection_id, {"action": "ping"})
 
-    pong = last(api, connection_id)
+    pong = last(ws_api, connection_id)
     assert pong["type"] == "pong"
     assert pong["seq"] is None
 
@@ -128,72 +118,72 @@ def test_ping_is_answered_with_pong(ws: FakeWebsocketGateway, api: FakeConnectio
     ],
 )
 def test_a_bad_message_gets_an_error_and_the_connection_stays_open(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, body: str | None, code: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, body: str | None, code: str
 ) -> None:
     connection_id = connect(ws, "alice")
 
     ws.send(connection_id, body)
-    error = last(api, connection_id)
+    error = last(ws_api, connection_id)
     ws.send_json(connection_id, {"action": "ping"})
 
     assert error["type"] == "error"
     assert error["data"]["code"] == code
-    assert last(api, connection_id)["type"] == "pong"
+    assert last(ws_api, connection_id)["type"] == "pong"
     assert services.container().connections.get(connection_id) is not None
 
 
 def test_a_member_subscribes_to_a_course_and_learns_its_current_seq(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     services.container().courses.create_chapter(course_id, "alice", "Week 1")
     connection_id = connect(ws, "bob")
 
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
 
-    reply = last(api, connection_id)
+    reply = last(ws_api, connection_id)
     assert reply["type"] == "subscribed"
     assert reply["data"] == {"channel": course_channel(course_id), "seq": 1}
 
 
 def test_a_subscribed_member_receives_the_course_events(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     connection_id = connect(ws, "bob")
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
 
     chapter = services.container().courses.create_chapter(course_id, "alice", "Week 1")
 
-    event = last(api, connection_id)
+    event = last(ws_api, connection_id)
     assert event["type"] == "chapter.updated"
     assert event["channel"] == course_channel(course_id)
     assert event["data"]["chapter"]["chapterId"] == chapter.chapter_id
 
 
 def test_a_non_member_cannot_subscribe_to_a_course(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     connection_id = connect(ws, "mallory")
 
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
     services.container().courses.create_chapter(course_id, "alice", "Week 1")
 
-    assert last(api, connection_id)["data"]["code"] == "not_a_member"
-    assert api.types(connection_id) == ["error"]
+    assert last(ws_api, connection_id)["data"]["code"] == "not_a_member"
+    assert ws_api.types(connection_id) == ["error"]
 
 
 def test_another_users_channel_cannot_be_subscribed(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     connection_id = connect(ws, "mallory")
 
     ws.send_json(connection_id, {"action": "subscribe", "channel": user_channel("alice")})
 
-    assert last(api, connection_id)["data"]["code"] == "forbidden"
+    assert last(ws_api, connection_id)["data"]["code"] == "forbidden"
     assert services.container().connections.connections_on(user_channel("alice")) == []
 
 
 def test_unsubscribing_stops_the_course_events(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     connection_id = connect(ws, "bob")
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
@@ -201,33 +191,33 @@ def test_unsubscribing_stops_the_course_events(
     ws.send_json(connection_id, {"action": "unsubscribe", "channel": course_channel(course_id)})
     services.container().courses.create_chapter(course_id, "alice", "Week 1")
 
-    assert api.types(connection_id) == ["subscribed", "unsubscribed"]
+    assert ws_api.types(connection_id) == ["subscribed", "unsubscribed"]
 
 
 def test_the_own_user_channel_cannot_be_left(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     connection_id = connect(ws, "alice")
 
     ws.send_json(connection_id, {"action": "unsubscribe", "channel": user_channel("alice")})
 
-    assert last(api, connection_id)["data"]["code"] == "invalid_channel"
+    assert last(ws_api, connection_id)["data"]["code"] == "invalid_channel"
     assert services.container().connections.connections_on("user:alice") == [connection_id]
 
 
 def test_a_message_from_an_unregistered_connection_gets_an_error(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     ws.send_json("ghost=", {"action": "subscribe", "channel": user_channel("alice")})
 
-    assert last(api, "ghost=")["data"]["code"] == "connection_unknown"
+    assert last(ws_api, "ghost=")["data"]["code"] == "connection_unknown"
 
 
 def test_a_connection_gone_before_its_reply_is_forgotten(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     connection_id = connect(ws, "alice")
-    api.close(connection_id)
+    ws_api.close(connection_id)
 
     ws.send_json(connection_id, {"action": "ping"})
 
@@ -235,7 +225,7 @@ def test_a_connection_gone_before_its_reply_is_forgotten(
 
 
 def test_subscribing_since_a_seq_replays_the_missed_events_in_order(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     courses = services.container().courses
     chapters = [courses.create_chapter(course_id, "alice", f"Week {n}") for n in (1, 2, 3)]
@@ -246,7 +236,7 @@ def test_subscribing_since_a_seq_replays_the_missed_events_in_order(
         {"action": "subscribe", "channel": course_channel(course_id), "since": 1},
     )
 
-    messages = api.received(connection_id)
+    messages = ws_api.received(connection_id)
     assert_valid_events(messages)
     assert [m["type"] for m in messages] == ["subscribed", "chapter.updated", "chapter.updated"]
     assert [m["seq"] for m in messages[1:]] == [2, 3]
@@ -256,7 +246,7 @@ def test_subscribing_since_a_seq_replays_the_missed_events_in_order(
 
 
 def test_an_event_too_large_for_one_message_is_sent_without_data(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     chapter = services.container().courses.create_chapter(course_id, "alice", "Week 1")
     connection_id = connect(ws, "bob")
@@ -268,14 +258,14 @@ def test_an_event_too_large_for_one_message_is_sent_without_data(
         [course_channel(course_id)],
     )
 
-    event = last(api, connection_id)
+    event = last(ws_api, connection_id)
     assert event["type"] == "chapter.updated"
     assert event["data"] is None
     assert event["resources"] == ["/r"]
 
 
 def test_transient_progress_carries_no_seq(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi, course_id: str
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
 ) -> None:
     connection_id = connect(ws, "alice")
     target = ChapterTarget(type="chapter", course_id=course_id, chapter_id="ch_1")
@@ -295,6 +285,6 @@ def test_transient_progress_carries_no_seq(
 
     services.container().publisher.publish(progress, [user_channel("alice")])
 
-    event = last(api, connection_id)
+    event = last(ws_api, connection_id)
     assert event["type"] == "upload.progress"
     assert event["seq"] is None

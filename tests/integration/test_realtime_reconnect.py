@@ -17,16 +17,6 @@ from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_e
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def api(client: Any) -> FakeConnectionsApi:
-    return FakeConnectionsApi().attach(services.container().connections_api)
-
-
-@pytest.fixture
-def ws(client: Any, api: FakeConnectionsApi) -> FakeWebsocketGateway:
-    return FakeWebsocketGateway(client.lambda_)
-
-
 def start_chapter_upload(client: Any, user_id: str, course_id: str, chapter_id: str) -> str:
     response = client.http.post(
         "/uploads",
@@ -45,7 +35,7 @@ def start_chapter_upload(client: Any, user_id: str, course_id: str, chapter_id: 
 
 
 def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_progress(
-    client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    client: Any, ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     courses = services.container().courses
     course_id = courses.create_course("alice", "Physics").course_id
@@ -55,8 +45,8 @@ def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_pr
 
     before, _ = ws.connect(token_for("bob"))
     ws.send_json(before, {"action": "subscribe", "channel": channel})
-    seen = api.received(before)[-1]["data"]["seq"]
-    api.close(before)
+    seen = ws_api.received(before)[-1]["data"]["seq"]
+    ws_api.close(before)
     ws.disconnect(before)
 
     # Five durable events on the course while bob is away, and one upload
@@ -76,7 +66,7 @@ def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_pr
     after, _ = ws.connect(token_for("bob"))
     ws.send_json(after, {"action": "subscribe", "channel": channel, "since": seen})
 
-    received = api.received(after)
+    received = ws_api.received(after)
     assert_valid_events(received)
     assert [m["type"] for m in received] == [
         "subscribed",
@@ -97,7 +87,7 @@ def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_pr
 
 
 def test_a_subscription_without_since_replays_nothing(
-    client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    client: Any, ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     courses = services.container().courses
     course_id = courses.create_course("alice", "Physics").course_id
@@ -106,4 +96,4 @@ def test_a_subscription_without_since_replays_nothing(
 
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
 
-    assert api.types(connection_id) == ["subscribed"]
+    assert ws_api.types(connection_id) == ["subscribed"]

@@ -113,18 +113,8 @@ def upload_events(up: Upload) -> list[Envelope]:
     ]
 
 
-@pytest.fixture
-def api(client: Any) -> FakeConnectionsApi:
-    return FakeConnectionsApi().attach(services.container().connections_api)
-
-
-@pytest.fixture
-def ws(client: Any, api: FakeConnectionsApi) -> FakeWebsocketGateway:
-    return FakeWebsocketGateway(client.lambda_)
-
-
 def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
-    ws: FakeWebsocketGateway, api: FakeConnectionsApi
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
 ) -> None:
     container = services.container()
     courses = container.courses
@@ -133,7 +123,7 @@ def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
     course_b = courses.create_course("carol", "B").course_id
     courses.set_member(course_a, "alice", "bob", "editor")
     courses.set_member(course_b, "carol", "alice", "viewer")
-    api.clear()
+    ws_api.clear()
 
     # Alice has two tabs: one follows both courses, one only her own channel.
     # Bob also tries course B, which he is not a member of.
@@ -190,7 +180,7 @@ def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
         "chapter.updated",
     }
     for name, connection_id in connection_of.items():
-        received = api.received(connection_id)
+        received = ws_api.received(connection_id)
         assert_valid_events(received)
         events = [m for m in received if m["type"] not in CONTROL]
         expected = [e.wire() for e in published if e.channel in channels_of[name]]
@@ -201,5 +191,5 @@ def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
             if event["seq"] is not None:
                 assert event["seq"] > last_seq[event["channel"]], name
                 last_seq[event["channel"]] = event["seq"]
-    bob_errors = [m for m in api.received(connection_of["bob"]) if m["type"] == "error"]
+    bob_errors = [m for m in ws_api.received(connection_of["bob"]) if m["type"] == "error"]
     assert [e["data"]["code"] for e in bob_errors] == ["not_a_member"]
