@@ -17,7 +17,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Stack, stack  # noqa: F401 (the session's local stack)
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import ROOT, Stack
+
+# The e2e suite's local stack (one per session), and its hook that adds the
+# stack's last log lines to a failed test's report.
+stack = e2e.stack
+pytest_runtest_makereport = e2e.pytest_runtest_makereport
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -157,11 +163,16 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int]
     return media_file
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+def wait_until(
+    page: Any, predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05
+) -> Any:
+    """Poll `predicate` while letting `page` run: Playwright's sync API dispatches
+    events and route handlers only while the test is inside one of its calls,
+    so a plain sleep would stall them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(interval)
+        page.wait_for_timeout(interval * 1000)
     raise AssertionError(f"condition not met within {timeout} s")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import MiB, DemoPage, wait_until
+from tests.browser.conftest import DemoPage, MiB, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
@@ -20,7 +20,8 @@ Shot = Callable[[Any, str], Path]
 READ_CHAPTER = """([chapterId, filename]) => {
   const chapter = document.querySelector(`li.chapter[data-chapter-id="${chapterId}"]`);
   const bar = chapter?.querySelector('li.upload progress');
-  const names = [...(chapter?.querySelectorAll('.items .name strong') ?? [])].map((e) => e.textContent);
+  const names = [...(chapter?.querySelectorAll('.items .name strong') ?? [])]
+    .map((e) => e.textContent);
   return [bar ? bar.value : null, names.includes(filename)];
 }"""
 
@@ -47,14 +48,15 @@ def test_a_second_editor_watches_a_chapter_upload_progress_and_sees_the_new_item
                 artifacts(bob.page, "bob-uploading")
         return bool(present)
 
-    wait_until(item_arrived, timeout=60)
+    wait_until(carol.page, item_arrived, timeout=60)
     artifacts(carol.page, "carol-sees-new-item")
 
     moving = [p for p in seen if 0 < p < 100]
     assert len(moving) >= 2, f"the bar did not move in the second browser: {seen}"
     assert seen == sorted(seen), f"the bar went backwards: {seen}"
     assert not carol.was_reloaded()
-    assert carol.errors == [] and bob.errors == []
+    assert carol.errors == []
+    assert bob.errors == []
 
 
 def test_library_upload_shows_progress_and_a_link_reaches_the_other_editor_live(
@@ -69,7 +71,7 @@ def test_library_upload_shows_progress_and_a_link_reaches_the_other_editor_live(
     # The fault this product ends: library uploads whose bar never showed.
     bar = bob.page.locator('[data-uploads-for="library"] li.upload progress')
     bar.wait_for()
-    wait_until(lambda: 0 < float(bar.get_attribute("value") or 0) < 100, timeout=30)
+    wait_until(bob.page, lambda: 0 < float(bar.get_attribute("value") or 0) < 100, timeout=30)
     artifacts(bob.page, "bob-library-progress")
 
     library_item = bob.page.locator("#library li.item").filter(has_text=slides.name)

@@ -1,0 +1,60 @@
+"""Unmodified Uppy 6 from the npm registry uploads through the API: `@uppy/aws-s3`
+in `signRequest` mode (its own way to use a signing server with a token; its
+`companionEndpoint` mode sends no headers, see docs/uppy.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.browser.conftest import MiB, wait_until
+from tests.e2e.conftest import ROOT, Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
+
+BUNDLE = "node_modules/uppy/dist/uppy.min.mjs"
+
+
+def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
+    stack: Stack,
+    browser: Any,
+    media_files: Callable[[str, int], Path],
+    artifacts: Callable[[Any, str], Path],
+) -> None:
+    if not (ROOT / BUNDLE).exists():
+        pytest.skip(f"{BUNDLE} is missing: `make browser-deps` (npm ci) installs Uppy")
+    if requests.get(f"{stack.base_url}/{BUNDLE}", timeout=5).status_code != 200:
+        pytest.skip("the stack was started before node_modules/ existed, so it does not serve it")
+    video = media_files("uppy-lecture.mp4", 12 * MiB)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{stack.base_url}/uppy.html?user=bob")
+        page.get_by_label("Upload a file with Uppy").set_input_files(str(video))
+        result = page.locator("#result[data-outcome]")
+        result.wait_for(timeout=60_000)
+        artifacts(page, "uppy-done")
+        assert result.get_attribute("data-outcome") == "done", result.inner_text()
+        assert errors == []
+    finally:
+        context.close()
+
+    demo = requests.get(f"{stack.base_url}/dev/demo", timeout=5).json()
+    chapters = f"/courses/{demo['courseId']}/chapters"
+
+    def in_first_chapter() -> bool:
+        first = stack.call("GET", chapters, "bob").json()["chapters"][0]
+        return any(item["filename"] == video.name for item in first["items"])
+
+    # The S3 event completes the upload and links it into its chapter.
+    checker = browser.new_context()
+    try:
+        wait_until(checker.new_page(), in_first_chapter, timeout=30)
+    finally:
+        checker.close()
