@@ -42,12 +42,14 @@ typecheck: $(STAMP)
 
 # The deployable artefact: Chalice's SAM template merged with infra/template.json,
 # linted, then checked for what cfn-lint cannot know (every function covered by
-# the log policy and the alarms, no wildcard role left from Chalice).
+# the log policy and the alarms, no wildcard role left from Chalice), run through
+# the real SAM transform, and the resulting CloudFormation linted too.
 package: $(STAMP)
 	rm -rf build/package
 	$(OFFLINE_AWS) $(BIN)/chalice package --stage prod --merge-template infra/template.json build/package
 	$(BIN)/cfn-lint build/package/sam.json
-	$(BIN)/python -m scripts.check_package build/package/sam.json
+	$(OFFLINE_AWS) $(BIN)/python -m scripts.check_package build/package/sam.json
+	$(BIN)/cfn-lint build/package/transformed.json
 
 # -q keeps the log short; pytest still prints its summary line (and -ra the
 # reasons for skips). A run that collects nothing exits 5 and fails the build.

@@ -53,6 +53,10 @@ def _event_source(template: dict[str, Any], handler_name: str) -> dict[str, Any]
 def _template_queue(queue: Any) -> str | None:
     if isinstance(queue, dict) and "Fn::GetAtt" in queue:
         return str(queue["Fn::GetAtt"][0])  # provision names queues by logical id
+    if isinstance(queue, dict) and isinstance(queue.get("Fn::Sub"), str):
+        # {"Fn::Sub": "${S3EventsQueue.Arn}"}: the only override form Chalice's
+        # deep merge keeps intact (see infra/template.json, S3Events).
+        return str(queue["Fn::Sub"]).removeprefix("${").split(".", 1)[0].split("}", 1)[0]
     if isinstance(queue, str):
         return queue.rsplit(":", 1)[-1]
     return None

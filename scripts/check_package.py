@@ -6,11 +6,17 @@ a Lambda handler, a table, a bucket or a queue, this check fails `make package`
 with the exact thing infra/template.json is missing, instead of a deployment
 that silently has no alarm, no log permission or no access.
 
+It also runs CloudFormation's own SAM transform (aws-sam-translator) on the
+template and writes the result next to it (transformed.json) for a second
+cfn-lint pass: cfn-lint checks SAM resources against a schema only, so a
+malformed GatewayResponses or event source would otherwise surface at deploy.
+
 Usage: python -m scripts.check_package build/package/sam.json
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterator
@@ -20,6 +26,10 @@ from typing import Any
 Template = dict[str, Any]
 
 ROLE = {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+
+# `aws cloudformation package` replaces each local CodeUri with the S3 location
+# it uploads to; the transform only demands that shape.
+UPLOADED_CODE = "s3://course-media-artifacts/deployment.zip"
 
 
 def _walk(node: Any) -> Iterator[Any]:
@@ -131,12 +141,17 @@ def problems(template: Template) -> list[str]:
         found.append(f"dead-letter queue {name} has no alarm")
 
     # Event sources point at the template's queues, not at a name typed in app.py.
+    # Chalice writes {"Fn::Sub": arn-with-that-name}; the override must use the
+    # same key, or the deep merge leaves two functions in one value.
     for name, fn in functions.items():
         for event_name, event in fn["Properties"].get("Events", {}).items():
-            if event.get("Type") == "SQS" and not _refs(event["Properties"]["Queue"]) & set(queues):
+            queue = event.get("Properties", {}).get("Queue")
+            if event.get("Type") != "SQS":
+                continue
+            if not isinstance(queue, dict) or len(queue) != 1 or not _refs(queue) & set(queues):
                 found.append(
-                    f"{name}.Events.{event_name}.Properties.Queue should be a GetAtt of a queue "
-                    "in infra/template.json"
+                    f"{name}.Events.{event_name}.Properties.Queue must be exactly "
+                    '{"Fn::Sub": "${YourQueue.Arn}"} for a queue in infra/template.json'
                 )
 
     # WebSocket: handlers can post to connections and know where.
@@ -152,10 +167,37 @@ def problems(template: Template) -> list[str]:
     return found
 
 
+class _NoManagedPolicies:
+    """The transform asks for AWS managed policy ARNs only when a function
+    names one in `Policies`; ours use DefaultRole, so the answer is empty."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def sam_transform(template: Template) -> tuple[Template | None, list[str]]:
+    from samtranslator.model.exceptions import InvalidDocumentException  # type: ignore[import-untyped]
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+    document = copy.deepcopy(template)
+    for resource in document["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = UPLOADED_CODE
+    try:
+        transformed: Template = transform(document, {}, _NoManagedPolicies())
+    except InvalidDocumentException as exc:
+        return None, [f"SAM transform: {cause.message}" for cause in exc.causes]
+    return transformed, []
+
+
 def main(argv: list[str]) -> int:
     path = Path(argv[1] if len(argv) > 1 else "build/package/sam.json")
     template = json.loads(path.read_text())
     found = problems(template)
+    transformed, refused = sam_transform(template)
+    found += refused
+    if transformed is not None:
+        (path.parent / "transformed.json").write_text(json.dumps(transformed, indent=1))
     for problem in found:
         print(f"check_package: {problem}", file=sys.stderr)
     functions = sorted(_of_type(template, "AWS::Serverless::Function"))
