@@ -193,7 +193,10 @@ class BroadcastPublisher:
         gone = sorted(set(report.gone))
         if gone:
             self.forget(gone)
-        logger.info(
+        # Progress alone publishes up to 4 times a second per upload: a clean
+        # publish is debug noise, one that lost deliveries is worth a line.
+        log = logger.warning if report.failed else logger.info if gone else logger.debug
+        log(
             "published",
             event_type=event.type,
             event_id=event.id,
