@@ -143,6 +143,8 @@ class FanOut:
                 if not self._api.post(connection_id, payload):
                     return False
             except (ClientError, BotoCoreError) as exc:
+                # The rest would arrive with a hole in their order: stop here.
+                # The connection stays; its next subscribe with `since` replays.
                 logger.warning(
                     "reply to connection failed", connection_id=connection_id, error=str(exc)
                 )
