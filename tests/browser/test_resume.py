@@ -18,8 +18,8 @@ PARTS_LET_THROUGH = 2
 
 
 def test_choosing_the_same_file_after_a_reload_sends_only_the_missing_parts(
-    stack: Stack,
     open_page: Callable[[str], DemoPage],
+    stack: Stack,
     media_files: Callable[[str, int], Path],
     artifacts: Callable[[Any, str], Path],
 ) -> None:

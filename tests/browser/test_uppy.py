@@ -20,8 +20,8 @@ BUNDLE = "node_modules/uppy/dist/uppy.min.mjs"
 
 
 def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
-    stack: Stack,
     browser: Any,
+    stack: Stack,
     media_files: Callable[[str, int], Path],
     artifacts: Callable[[Any, str], Path],
 ) -> None:
