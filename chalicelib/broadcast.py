@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,6 +42,12 @@ _RETRIED_CODES = frozenset({"LimitExceededException", "TooManyRequestsException"
 _GONE_CODES = frozenset({"GoneException"})
 
 T = TypeVar("T")
+
+
+class Counters(Protocol):
+    """Operator metrics (chalicelib/metrics.py's EmfMetrics)."""
+
+    def count(self, name: str, value: float = 1, unit: str = "Count") -> None: ...
 
 
 @dataclass
@@ -171,11 +177,13 @@ class BroadcastPublisher:
         fanout: FanOut,
         *,
         max_message_bytes: int,
+        metrics: Counters | None = None,
     ) -> None:
         self._events = events
         self._connections = connections
         self._fanout = fanout
         self._max_bytes = max_message_bytes
+        self._metrics = metrics
 
     def publish(self, event: Envelope, channels: Sequence[str]) -> list[Envelope]:
         copies = [
@@ -187,7 +195,14 @@ class BroadcastPublisher:
         deliveries: list[tuple[str, bytes]] = []
         for copy in copies:
             assert copy.channel is not None
-            connection_ids = self._connections.connections_on(copy.channel)
+            try:
+                connection_ids = self._connections.connections_on(copy.channel)
+            except DomainError as err:
+                # The event is numbered and kept: subscribers replay it on
+                # their next subscribe. Failing here would fail the request
+                # that already did its work.
+                logger.warning("could not find the channel's connections", error=str(err))
+                continue
             if connection_ids:
                 payload = encode(copy, self._max_bytes)
                 deliveries.extend((connection_id, payload) for connection_id in connection_ids)
@@ -198,6 +213,11 @@ class BroadcastPublisher:
         # Progress alone publishes up to 4 times a second per upload: a clean
         # publish is debug noise, one that lost deliveries is worth a line.
         log = logger.warning if report.failed else logger.info if gone else logger.debug
+        if self._metrics is not None:
+            if gone:
+                self._metrics.count("WebSocketConnectionsGone", len(gone))
+            if report.failed:
+                self._metrics.count("WebSocketDeliveriesFailed", len(report.failed))
         log(
             "published",
             event_type=event.type,

@@ -195,12 +195,14 @@ class Container:
         if self._publisher_override is not None:
             return self._publisher_override
         from chalicelib.broadcast import BroadcastPublisher
+        from chalicelib.metrics import EmfMetrics
 
         return BroadcastPublisher(
             self.event_log,
             self.connections,
             self.fanout,
             max_message_bytes=self.settings.max_ws_message_bytes,
+            metrics=EmfMetrics(),
         )
 
     @cached_property

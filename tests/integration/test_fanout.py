@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from chalicelib import services
+from chalicelib.broadcast import BroadcastPublisher
 from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.models import Chapter
+from chalicelib.store.connections import ConnectionStore
 from tests.fakes import FakeConnectionsApi, assert_valid_events
 
 pytestmark = pytest.mark.integration
@@ -52,3 +54,46 @@ def test_a_broadcast_to_1000_connections_with_100_gone_serves_900_and_forgets_10
     assert_valid_events([sent.wire()])
     assert sorted(container.connections.connections_on(CHANNEL)) == sorted(served)
     assert all(container.connections.get(cid) is None for cid in list(gone)[:10])
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.counts: dict[str, float] = {}
+
+    def count(self, name: str, value: float = 1, unit: str = "Count") -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+
+def publisher_with(
+    container: services.Container, connections: ConnectionStore, metrics: Counters
+) -> BroadcastPublisher:
+    return BroadcastPublisher(
+        container.event_log,
+        connections,
+        container.fanout,
+        max_message_bytes=container.settings.max_ws_message_bytes,
+        metrics=metrics,
+    )
+
+
+def test_gone_connections_are_counted_for_operators(aws: dict[str, Any]) -> None:
+    container = services.container()
+    api = FakeConnectionsApi().attach(container.connections_api)
+    container.connections.add_many((f"c{i}=", f"u{i}", [CHANNEL]) for i in range(5))
+    api.close("c1=", "c2=")
+    metrics = Counters()
+
+    publisher_with(container, container.connections, metrics).publish(chapter_event(), [CHANNEL])
+
+    assert metrics.counts == {"WebSocketConnectionsGone": 2}
+
+
+def test_a_publish_whose_connection_lookup_fails_still_keeps_the_event_for_replay(
+    aws: dict[str, Any],
+) -> None:
+    container = services.container()
+    broken = ConnectionStore(container.realtime_dynamodb, "NoSuchTable")
+
+    (sent,) = publisher_with(container, broken, Counters()).publish(chapter_event(), [CHANNEL])
+
+    assert [e.id for e in container.event_log.since(CHANNEL, 0)] == [sent.id]
