@@ -285,30 +285,23 @@ class UploadStore:
     def open_before(self, created_before: str) -> list[str]:
         """Operation ids of open uploads created before the cutoff, oldest first."""
         condition = Key("openSince").eq(OPEN_MARKER) & Key("createdAt").lt(created_before)
-        ids: list[str] = []
-        kwargs: dict[str, Any] = {"IndexName": OPEN_BY_AGE, "KeyConditionExpression": condition}
-        while True:
-            try:
-                page = self._table.query(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise _unavailable(exc) from None
-            ids.extend(str(item["operationId"]) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return ids
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [str(item["operationId"]) for item in self._items(OPEN_BY_AGE, condition)]
 
     def _query(self, index: str, condition: Any) -> Iterator[UploadRecord]:
+        for item in self._items(index, condition):
+            record = record_from_item(item)
+            # The index is eventually consistent: skip items that closed meanwhile.
+            if record.upload.status in OPEN_STATUSES:
+                yield record
+
+    def _items(self, index: str, condition: Any) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
         while True:
             try:
                 page = self._table.query(**kwargs)
             except (ClientError, BotoCoreError) as exc:
                 raise _unavailable(exc) from None
-            for item in page.get("Items", []):
-                record = record_from_item(item)
-                # The index is eventually consistent: skip items that closed meanwhile.
-                if record.upload.status in OPEN_STATUSES:
-                    yield record
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

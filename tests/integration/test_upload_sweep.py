@@ -85,17 +85,14 @@ def test_current_progress_replays_each_open_upload_of_a_user(harness: Harness) -
 def test_current_progress_of_a_course_covers_uploads_into_its_chapters_only(
     harness: Harness,
 ) -> None:
-    courses = container().courses
-    course = courses.create_course("alice", "Physics")
-    chapter = courses.create_chapter(course.course_id, "alice", "Motion")
-    target = {"type": "chapter", "courseId": course.course_id, "chapterId": chapter.chapter_id}
+    target = harness.chapter_target("alice")
     into_chapter = harness.start("alice", SIZE, target)
     harness.start("alice", SIZE)
 
-    replay = container().uploads.current_progress(f"course:{course.course_id}")
+    replay = container().uploads.current_progress(f"course:{target['courseId']}")
 
     assert [e.operationId for e in replay] == [into_chapter["operationId"]]
-    assert replay[0].courseId == course.course_id
+    assert replay[0].courseId == target["courseId"]
 
 
 def test_current_progress_leaves_out_closed_uploads(harness: Harness) -> None:

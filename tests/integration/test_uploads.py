@@ -42,22 +42,19 @@ def test_three_part_library_upload_completes_with_one_media_file_and_events_in_o
 def test_chapter_upload_events_reach_the_course_channel_and_the_file_is_linked(
     harness: Harness,
 ) -> None:
-    courses = container().courses
-    course = courses.create_course("alice", "Physics")
-    chapter = courses.create_chapter(course.course_id, "alice", "Motion")
-    target = {"type": "chapter", "courseId": course.course_id, "chapterId": chapter.chapter_id}
+    target = harness.chapter_target("alice")
     upload = harness.start("alice", SIZE, target)
     harness.put_parts("alice", upload, data_of(SIZE))
 
     _complete_and_deliver(harness, "alice", upload)
 
-    on_course = harness.publisher.types_on(f"course:{course.course_id}")
+    on_course = harness.publisher.types_on(f"course:{target['courseId']}")
     uploads_only = [t for t in on_course if t.startswith("upload.")]
     assert uploads_only[0] == "upload.started"
     assert uploads_only[-1] == "upload.completed"
     assert "upload.progress" in uploads_only
     assert "media.linked" in on_course
-    linked = courses.get_chapter(course.course_id, chapter.chapter_id)
+    linked = container().courses.get_chapter(target["courseId"], target["chapterId"])
     expected = upload["operationId"].replace("op_", "med_")
     assert [item.media_id for item in linked.items] == [expected]
 

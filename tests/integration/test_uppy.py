@@ -78,15 +78,13 @@ def test_companion_abort_answers_an_empty_object_and_aborts(harness: Harness) ->
 
 
 def test_companion_create_takes_the_chapter_target_from_the_file_metadata(harness: Harness) -> None:
-    courses = container().courses
-    course = courses.create_course("alice", "Physics")
-    chapter = courses.create_chapter(course.course_id, "alice", "Motion")
-    meta = {"size": str(SIZE), "courseId": course.course_id, "chapterId": chapter.chapter_id}
+    target = harness.chapter_target("alice")
+    meta = {"size": str(SIZE), "courseId": target["courseId"], "chapterId": target["chapterId"]}
 
     status, created = _companion_create(harness, "alice", meta)
 
     assert status == 200
-    started = harness.publisher.on(f"course:{course.course_id}")[-1]
+    started = harness.publisher.on(f"course:{target['courseId']}")[-1]
     assert started.type == "upload.started"
     assert started.operationId in created["key"]
 

@@ -16,7 +16,7 @@ import requests
 from chalice.test import Client
 
 from chalicelib import services
-from chalicelib.services import Container
+from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
 from tests.conftest import REGION, auth
 from tests.fakes import InMemoryPublisher
@@ -114,6 +114,13 @@ class Harness:
         }
         result = self.client.lambda_.invoke("s3_events", event)
         return dict(result.payload)
+
+    def chapter_target(self, owner: str) -> dict[str, str]:
+        """A new course of `owner` with one chapter, as an upload target."""
+        courses = container().courses
+        course = courses.create_course(owner, "Physics")
+        chapter = courses.create_chapter(course.course_id, owner, "Motion")
+        return {"type": "chapter", "courseId": course.course_id, "chapterId": chapter.chapter_id}
 
     def multipart_uploads(self) -> list[Any]:
         return list(self.s3.list_multipart_uploads(Bucket=self.bucket).get("Uploads", []))
