@@ -218,6 +218,8 @@ def sign_part(uploadId: str, partNumber: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(KeyQuery)
     numbers = _part_numbers(partNumber)
+    if len(numbers) != 1:
+        raise InvalidInput("sign one part here; use /batch for several", code="invalid_part_number")
     uploads = container().uploads
     record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
     urls, _ = uploads.presign_for(record, numbers, max_part=MAX_PARTS)

@@ -179,3 +179,12 @@ def test_sign_request_refuses_to_sign_object_reads_and_deletes(harness: Harness)
     ]
 
     assert [a["error"]["code"] for a in answers] == ["unsupported_request"] * 2
+
+
+def test_companion_signs_exactly_one_part_on_the_single_part_route(harness: Harness) -> None:
+    _, created = _companion_create(harness, "alice", {"size": SIZE})
+    uid, key = created["uploadId"], quote(created["key"], safe="")
+
+    status, body = harness.call("get", f"/s3/multipart/{uid}/1,2?key={key}", "alice")
+
+    assert (status, body["error"]["code"]) == (400, "invalid_part_number")
