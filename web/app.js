@@ -55,6 +55,8 @@ class Session {
   tasks = new Map();
   /** @type {(() => void)[]} */
   #stops = [];
+  /** @type {{upload: import('./types.js').Upload}[]} open uploads a reload interrupted */
+  resumable = [];
   /** Channels whose first `subscribed` reply has arrived. */
   #subscribed = new Set();
   /** @type {Map<string, Set<string>>} media ids shown per chapter, to highlight arrivals */
@@ -185,10 +187,11 @@ class Session {
 
   async refreshResumable() {
     try {
-      renderResumable(await this.uploader.resumable());
+      this.resumable = await this.uploader.resumable();
     } catch {
-      renderResumable([]);
+      this.resumable = [];
     }
+    renderResumable(this, this.resumable);
   }
 
   // ---- views -------------------------------------------------------------------------
@@ -230,9 +233,10 @@ class Session {
         );
       }),
     );
-    // The library's "link into" menus list the chapters.
+    // The library's "link into" menus and the interrupted uploads name chapters.
     const library = this.cache.get(this.paths.library);
     if (library) this.#renderLibrary(library.items);
+    renderResumable(this, this.resumable);
     scheduleUploadsRender(this);
   }
 
@@ -364,17 +368,34 @@ function renderCourseHeader(course) {
   ].filter(Boolean).join(' · ');
 }
 
-/** @param {{upload: import('./types.js').Upload, file: {name: string}}[]} found */
-function renderResumable(found) {
+/**
+ * Uploads a reload interrupted: the browser cannot reopen a file by itself
+ * (a page never keeps access to the user's files), so the user picks it again
+ * and the uploader continues from the parts S3 holds.
+ *
+ * @param {Session} session
+ * @param {{upload: import('./types.js').Upload}[]} found
+ */
+function renderResumable(session, found) {
+  const chapters = /** @type {Chapter[]} */ (session.cache.get(session.paths.chapters)?.chapters ?? []);
   const box = byId('resumable');
   box.hidden = found.length === 0;
   box.replaceChildren(
     h('strong', {}, 'Interrupted uploads'),
     h('ul', {},
       ...found.map(({ upload }) => {
+        const target = upload.target;
         const percent = upload.size ? Math.floor((upload.bytesUploaded / upload.size) * 100) : 0;
-        const where = upload.target.type === 'chapter' ? 'its chapter' : 'the library';
-        return h('li', {}, `${upload.filename} (${percent}%): choose it again in ${where} to continue where it stopped.`);
+        const where = target.type === 'chapter'
+          ? `“${chapters.find((c) => c.chapterId === target.chapterId)?.title ?? 'its chapter'}”`
+          : 'the library';
+        return h('li', {},
+          `${upload.filename}, ${percent}% into ${where}. `,
+          h('label', { class: 'button small' },
+            fileInput(`Continue uploading ${upload.filename}`, (file) => session.upload(file, target)),
+            'Choose it again to continue',
+          ),
+        );
       }),
     ),
   );
