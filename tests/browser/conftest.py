@@ -122,15 +122,17 @@ class DemoPage:
 
 
 @pytest.fixture
-def open_page(browser: Any, stack: Stack) -> Iterator[Callable[[str], DemoPage]]:
+def open_page(browser: Any, stack: Stack) -> Iterator[Callable[..., DemoPage]]:
     """`open_page("bob")`: the demo page as bob, connected and rendered."""
     contexts: list[Any] = []
 
-    def open_as(user: str) -> DemoPage:
+    def open_as(user: str, before_load: Callable[[Any], Any] | None = None) -> DemoPage:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
+        if before_load:
+            before_load(page)  # e.g. routes that must exist before the page connects
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{stack.base_url}/?user={user}")

@@ -1,0 +1,98 @@
+"""A connection that silently died and then closed: after the reconnect, the
+events published meanwhile are replayed (`since`) and the page catches up
+without a reload."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.browser.conftest import DemoPage, wait_until
+from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
+
+
+def library_media(stack: Stack, user: str, name: str) -> str:
+    """Upload a small file into `user`'s library through the REST flow; its media id."""
+    payload = b"%PDF-1.4\n" + bytes(range(256)) * 64
+    body = {"filename": name, "contentType": "application/pdf", "size": len(payload)}
+    started = stack.call("POST", "/uploads", user, {**body, "target": {"type": "library"}})
+    assert started.status_code == 201, started.text
+    operation = started.json()["operationId"]
+    urls = stack.call("POST", f"/uploads/{operation}/parts", user, {"partNumbers": [1]}).json()
+    assert requests.put(urls["urls"]["1"], data=payload, timeout=10).status_code == 200
+    assert stack.call("POST", f"/uploads/{operation}/complete", user, {}).status_code == 202
+
+    def media_id() -> str | None:
+        upload = stack.call("GET", f"/uploads/{operation}", user).json()
+        return str(upload["mediaId"]) if upload["status"] == "completed" else None
+
+    # The S3 event reaches the app through SQS and the stack's poller.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if found := media_id():
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the upload did not complete")
+
+
+def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
+    open_page: Callable[..., DemoPage],
+    stack: Stack,
+    artifacts: Callable[[Any, str], Path],
+) -> None:
+    dead = {"now": False}
+    connections: list[dict[str, Any]] = []
+
+    def through_a_flaky_link(ws: Any) -> None:
+        server = ws.connect_to_server()
+        connection: dict[str, Any] = {"page_side": ws, "sent": []}
+        connections.append(connection)
+
+        def from_page(message: str | bytes) -> None:
+            connection["sent"].append(json.loads(message))
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            if not dead["now"]:
+                ws.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+    carol = open_page(
+        "carol",
+        before_load=lambda page: page.route_web_socket(re.compile(r"/ws"), through_a_flaky_link),
+    )
+    carol.mark()
+    demo = requests.get(f"{stack.base_url}/dev/demo", timeout=5).json()
+    course, chapter = demo["courseId"], demo["chapterIds"][1]
+    media = library_media(stack, "bob", "handout-reconnect.pdf")
+    in_chapter = (
+        carol.chapter("Getting started").locator(".items").get_by_text("handout-reconnect.pdf")
+    )
+
+    dead["now"] = True  # nothing the server sends reaches carol any more
+    linked = stack.call("PUT", f"/courses/{course}/chapters/{chapter}/media/{media}", "bob", {})
+    assert linked.status_code == 200, linked.text
+    carol.page.wait_for_timeout(1000)
+    assert in_chapter.count() == 0
+
+    dead["now"] = False
+    connections[0]["page_side"].close(code=1001, reason="going away")
+    wait_until(carol.page, lambda: len(connections) >= 2)
+    in_chapter.wait_for()
+    artifacts(carol.page, "caught-up")
+
+    resubscribed = [m for m in connections[1]["sent"] if m.get("channel") == f"course:{course}"]
+    assert resubscribed, connections[1]["sent"]
+    assert isinstance(resubscribed[0].get("since"), int)
+    assert not carol.was_reloaded()
