@@ -1,6 +1,7 @@
-"""Unmodified Uppy 6 from the npm registry uploads through the API: `@uppy/aws-s3`
-in `signRequest` mode (its own way to use a signing server with a token; its
-`companionEndpoint` mode sends no headers, see docs/uppy.md)."""
+"""Unmodified Uppy 6 from the npm registry (its ESM bundle) uploads through the API
+with `@uppy/aws-s3` in both server-signed modes: `signRequest` against
+`POST /s3/sign`, and `companionEndpoint` against the Companion-compatible
+`/s3/multipart` routes (web/uppy.html shows both; see docs/uppy.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("sta
 BUNDLE = "node_modules/uppy/dist/uppy.min.mjs"
 
 
+@pytest.mark.parametrize("mode", ["sign", "companion"])
 def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
+    mode: str,
     browser: Any,
     stack: Stack,
     media_files: Callable[[str, int], Path],
@@ -29,19 +32,23 @@ def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
         pytest.skip(f"{BUNDLE} is missing: `make browser-deps` (npm ci) installs Uppy")
     if requests.get(f"{stack.base_url}/{BUNDLE}", timeout=5).status_code != 200:
         pytest.skip("the stack was started before node_modules/ existed, so it does not serve it")
-    video = media_files("uppy-lecture.mp4", 12 * MiB)
+    video = media_files(f"uppy-{mode}.mp4", 12 * MiB)
     context = browser.new_context()
     try:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{stack.base_url}/uppy.html?user=bob")
+        api_calls: list[str] = []
+        page.on("request", lambda r: api_calls.append(r.url.split("?")[0].split("/api")[-1]))
+        page.goto(f"{stack.base_url}/uppy.html?user=bob&mode={mode}")
         page.get_by_label("Upload a file with Uppy").set_input_files(str(video))
         result = page.locator("#result[data-outcome]")
         result.wait_for(timeout=60_000)
         artifacts(page, "uppy-done")
         assert result.get_attribute("data-outcome") == "done", result.inner_text()
         assert errors == []
+        expected = "/s3/sign" if mode == "sign" else "/s3/multipart"
+        assert expected in api_calls, api_calls
     finally:
         context.close()
 
