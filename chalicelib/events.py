@@ -118,6 +118,11 @@ class ChapterData(WireModel):
 class SubscribedData(WireModel):
     channel: str
     seq: int
+    # With `since`: true when the replay that follows holds every durable event
+    # after `since`; false when some are no longer kept (past the retention
+    # window, or more than one replay sends), so the client refetches the
+    # channel's resources instead. Null without `since`.
+    replay_complete: bool | None = None
 
 
 class UnsubscribedData(WireModel):

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 # The channel grammar of chalicelib/events.py: `user:{userId}` / `course:{courseId}`.
 CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})$")
 MAX_CHANNEL_LENGTH = 140
+# Replies go out one after another (their order is the point), at a round trip
+# each: more missed events than this would not fit in one Lambda invocation.
+# The client is told the replay is incomplete and refetches instead.
+MAX_REPLAY = 500
 
 
 class Memberships(Protocol):
@@ -133,6 +137,7 @@ class RealtimeService:
         memberships: Memberships,
         uploads: UploadsProgress,
         max_message_bytes: int,
+        max_replay: int = MAX_REPLAY,
     ) -> None:
         self._connections = connections
         self._events = events
@@ -141,6 +146,7 @@ class RealtimeService:
         self._memberships = memberships
         self._uploads = uploads
         self._max_bytes = max_message_bytes
+        self._max_replay = max_replay
 
     def connect(self, connection_id: str, token: str | None) -> Caller:
         """Raises Unauthenticated for a missing, forged or expired token."""
@@ -186,20 +192,29 @@ class RealtimeService:
 
     def _subscribe(self, conn: Connection, channel: str, since: int | None) -> list[Envelope]:
         self._authorize(conn.user_id, channel)
-        # Subscribe before reading the seq: an event published meanwhile then
-        # arrives live and may also be replayed (clients dedupe on `id`), but
-        # it is never missed.
+        # Subscribe first, then read the seq. A publisher stores its event
+        # before it looks for connections, so any event numbered after `seq`
+        # finds this subscription and arrives live: replaying up to `seq`
+        # misses nothing. (An event can arrive both ways; clients dedupe on `id`.)
         self._connections.subscribe(conn, channel)
-        replies: list[Envelope] = [
-            Subscribed.new(SubscribedData(channel=channel, seq=self._events.current_seq(channel)))
-        ]
-        if since is not None:
-            replies.extend(self._events.since(channel, since))
-            replies.extend(
+        seq = self._events.current_seq(channel)
+        if since is None:
+            return [Subscribed.new(SubscribedData(channel=channel, seq=seq))]
+        missed = seq - since
+        replay = (
+            self._events.since(channel, since, through=seq)
+            if 0 < missed <= self._max_replay
+            else []
+        )
+        complete = [event.seq for event in replay] == list(range(since + 1, seq + 1))
+        return [
+            Subscribed.new(SubscribedData(channel=channel, seq=seq, replay_complete=complete)),
+            *replay,
+            *(
                 progress if progress.channel == channel else progress.on_channel(channel, None)
                 for progress in self._uploads.current_progress(channel)
-            )
-        return replies
+            ),
+        ]
 
     def _unsubscribe(self, conn: Connection, channel: str) -> list[Envelope]:
         if not CHANNEL.match(channel):

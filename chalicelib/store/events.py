@@ -96,15 +96,24 @@ class EventLog:
             raise _failed(exc, "reading a channel's seq") from None
         return int(from_ddb(item)["last"]) if item else 0
 
-    def since(self, channel: str, seq: int) -> list[Envelope]:
-        """The retained durable events of `channel` after `seq`, oldest first."""
+    def since(self, channel: str, seq: int, through: int | None = None) -> list[Envelope]:
+        """The retained durable events of `channel` after `seq` (up to
+        `through`, when given), oldest first."""
+        condition = "channel = :c AND seq > :s"
+        values: dict[str, Any] = {
+            ":c": channel,
+            ":s": max(seq, _HEAD_SEQ),
+            ":now": int(self._clock()),
+        }
+        if through is not None:
+            condition = "channel = :c AND seq BETWEEN :s AND :t"
+            values[":s"] = max(seq, _HEAD_SEQ) + 1
+            values[":t"] = through
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "channel = :c AND seq > :s",
+            "KeyConditionExpression": condition,
             "FilterExpression": "expiresAt > :now",
-            "ExpressionAttributeValues": to_ddb(
-                {":c": channel, ":s": max(seq, _HEAD_SEQ), ":now": int(self._clock())}
-            ),
+            "ExpressionAttributeValues": to_ddb(values),
             "ConsistentRead": True,
         }
         events: list[Envelope] = []

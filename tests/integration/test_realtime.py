@@ -142,7 +142,7 @@ def test_a_member_subscribes_to_a_course_and_learns_its_current_seq(
 
     reply = last(ws_api, connection_id)
     assert reply["type"] == "subscribed"
-    assert reply["data"] == {"channel": course_channel(course_id), "seq": 1}
+    assert reply["data"] == {"channel": course_channel(course_id), "seq": 1, "replayComplete": None}
 
 
 def test_a_subscribed_member_receives_the_course_events(

@@ -5,12 +5,17 @@ the current progress of the course's open uploads."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chalicelib import services
-from chalicelib.events import course_channel
+from chalicelib.events import ChapterData, ChapterUpdated, course_channel
+from chalicelib.models import Chapter
+from chalicelib.realtime import RealtimeService
+from chalicelib.store.events import EventLog
 from tests.conftest import auth, token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 
@@ -77,7 +82,7 @@ def test_a_client_that_reconnects_with_since_gets_the_missed_events_then_open_pr
         "chapter.updated",
         "upload.progress",
     ]
-    assert received[0]["data"] == {"channel": channel, "seq": seen + 5}
+    assert received[0]["data"] == {"channel": channel, "seq": seen + 5, "replayComplete": True}
     assert [m["seq"] for m in received[1:6]] == list(range(seen + 1, seen + 6))
     assert received[1]["operationId"] == operation_id
     replayed_progress = received[6]
@@ -97,3 +102,109 @@ def test_a_subscription_without_since_replays_nothing(
     ws.send_json(connection_id, {"action": "subscribe", "channel": course_channel(course_id)})
 
     assert ws_api.types(connection_id) == ["subscribed"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def service_with(log: EventLog, max_replay: int = 500) -> RealtimeService:
+    c = services.container()
+    return RealtimeService(
+        connections=c.connections,
+        events=log,
+        fanout=c.fanout,
+        verifier=c.verifier,
+        memberships=c.courses,
+        uploads=c.uploads,
+        max_message_bytes=c.settings.max_ws_message_bytes,
+        max_replay=max_replay,
+    )
+
+
+def chapter_updates(course_id: str, count: int) -> None:
+    courses = services.container().courses
+    for n in range(count):
+        courses.create_chapter(course_id, "alice", f"Week {n}")
+
+
+def test_a_replay_past_the_retention_window_says_it_is_incomplete(
+    ws_api: FakeConnectionsApi,
+) -> None:
+    c = services.container()
+    clock = Clock()
+    log = EventLog(
+        c.realtime_dynamodb, c.settings.events_table, retention_seconds=3600, clock=clock
+    )
+    course_id = c.courses.create_course("alice", "Physics").course_id
+    channel = course_channel(course_id)
+    c.connections.add("late=", "alice", ["user:alice"])
+    for n in range(3):
+        log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), channel)
+    clock.now += 3600 + 1
+    log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), channel)
+
+    service_with(log).receive(
+        "late=", json.dumps({"action": "subscribe", "channel": channel, "since": 0})
+    )
+
+    received = ws_api.received("late=")
+    assert_valid_events(received)
+    assert received[0]["data"]["replayComplete"] is False
+    assert [m["seq"] for m in received[1:]] == [4]
+
+
+def test_more_missed_events_than_one_replay_sends_are_not_replayed(
+    ws_api: FakeConnectionsApi,
+) -> None:
+    c = services.container()
+    course_id = c.courses.create_course("alice", "Physics").course_id
+    chapter_updates(course_id, 4)
+    c.connections.add("late=", "alice", ["user:alice"])
+
+    service_with(c.event_log, max_replay=3).receive(
+        "late=",
+        json.dumps({"action": "subscribe", "channel": course_channel(course_id), "since": 0}),
+    )
+
+    received = ws_api.received("late=")
+    assert [m["type"] for m in received] == ["subscribed"]
+    assert received[0]["data"] == {
+        "channel": course_channel(course_id),
+        "seq": 4,
+        "replayComplete": False,
+    }
+
+
+def test_a_since_at_or_past_the_current_seq_replays_nothing_and_is_complete(
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi
+) -> None:
+    c = services.container()
+    course_id = c.courses.create_course("alice", "Physics").course_id
+    chapter_updates(course_id, 2)
+    connection_id, _ = ws.connect(token_for("alice"))
+
+    ws.send_json(
+        connection_id, {"action": "subscribe", "channel": course_channel(course_id), "since": 9}
+    )
+
+    (reply,) = ws_api.received(connection_id)
+    assert reply["data"]["replayComplete"] is True
+
+
+def chapter(course_id: str, n: int) -> Chapter:
+    now = datetime.now(UTC)
+    return Chapter(
+        course_id=course_id,
+        chapter_id=f"ch_{n}",
+        title=f"Week {n}",
+        position=n,
+        version=1,
+        items=[],
+        created_at=now,
+        updated_at=now,
+    )
