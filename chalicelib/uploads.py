@@ -61,6 +61,9 @@ MIB = 1024**2
 PREFERRED_PART_SIZE = 8 * MIB
 MAX_PARTS_PER_BATCH = 100
 MAX_FILENAME = 255
+# How long after completing an upload a redelivered S3 event may announce it
+# again; well under the queue's visibility timeout (180 s), well over a handler's run.
+ANNOUNCE_GRACE = timedelta(seconds=60)
 KEY_PREFIX = "uploads/"
 _KEY = re.compile(r"^uploads/([^/]+)/(op_[0-9a-f]+)/([^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -547,6 +550,13 @@ class UploadService:
             logger.warning("object created for an unknown upload", extra={"key": key})
             return "ignored"
         upload = record.upload
+        if upload.status == "completed" and not record.announced and self._settled(upload):
+            # A handler completed it but died before announcing it (SQS
+            # redelivered the event): finish the announcement.
+            media = self._media.get(upload.media_id or media_id_for(operation_id))
+            if media is not None:
+                self._announce_completed(upload, media)
+                return "completed"
         if upload.status not in OPEN_STATUSES:
             logger.info(
                 "object event for a closed upload", extra={"key": key, "status": upload.status}
@@ -578,23 +588,30 @@ class UploadService:
             "completed",
             from_statuses=OPEN_STATUSES,
             updated_at=iso(now),
-            sets={"mediaId": media.media_id, "bytesUploaded": size},
+            sets={"mediaId": media.media_id, "bytesUploaded": size, "announced": False},
         )
         if moved is None:
             return "duplicate"
-        done = moved.upload
+        self._announce_completed(moved.upload, media)
+        return "completed"
+
+    def _settled(self, upload: Upload) -> bool:
+        """Long enough since completion that no first handler is still announcing."""
+        return self._clock() - upload.updated_at >= ANNOUNCE_GRACE
+
+    def _announce_completed(self, done: Upload, media: MediaFile) -> None:
         event = UploadCompleted.new(
             UploadCompletedData(upload=done, media=media),
-            operation_id=operation_id,
+            operation_id=done.operation_id,
             course_id=target_course(done.target),
-            resources=[upload_path(operation_id), "/uploads", *media_paths(media.media_id)],
+            resources=[upload_path(done.operation_id), "/uploads", *media_paths(media.media_id)],
         )
         self._publisher.publish(event, upload_channels(done))
         self._metrics.count("UploadsCompleted")
-        self._metrics.count("BytesUploaded", size, "Bytes")
+        self._metrics.count("BytesUploaded", done.size, "Bytes")
         if isinstance(done.target, ChapterTarget):
             self._link(done, media)
-        return "completed"
+        self._store.mark_announced(done.operation_id)
 
     def _link(self, upload: Upload, media: MediaFile) -> None:
         linker = self._linker()
@@ -604,6 +621,8 @@ class UploadService:
         try:
             linker.link_completed_upload(upload, media)
         except DomainError as err:
+            if err.status >= 500:
+                raise  # worth retrying: the redelivered S3 event links it
             # The file stays in the uploader's library; the chapter may have gone
             # or the uploader lost their role while the bytes were in flight.
             logger.warning(

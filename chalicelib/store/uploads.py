@@ -49,6 +49,10 @@ class UploadRecord:
     progress_at_ms: int | None
     last_broadcast_at_ms: int | None
     last_broadcast_bytes: int | None
+    # False between the write that completes an upload and the end of its
+    # announcement (event + chapter link), so a redelivered S3 event can finish
+    # what a crashed handler began.
+    announced: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
         progress_at_ms=_maybe_int(item.get("progressAt")),
         last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
         last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
+        announced=bool(item.get("announced", True)),
     )
 
 
@@ -253,6 +258,16 @@ class UploadStore:
             )
             is not None
         )
+
+    def mark_announced(self, operation_id: str) -> None:
+        try:
+            self._table.update_item(
+                Key={"operationId": operation_id},
+                UpdateExpression="SET announced = :t",
+                ExpressionAttributeValues={":t": True},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from None
 
     def _conditional_update(self, **kwargs: Any) -> dict[str, Any] | None:
         """UpdateItem whose failed condition is an answer (None), not an error;

@@ -3,9 +3,20 @@ completion through the S3 event that reaches the SQS handler."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from chalicelib.services import container
+import boto3
+from chalice.test import Client
+
+from chalicelib import services
+from chalicelib.events import Envelope
+from chalicelib.ids import iso, utcnow
+from chalicelib.services import Container, container
+from chalicelib.settings import get_settings
+from tests.conftest import REGION
+from tests.fakes import InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
 
 SIZE = 17 * MIB  # three parts of the server's 8 MiB part size
@@ -183,3 +194,47 @@ def test_an_upload_s3_already_assembled_cannot_be_aborted(harness: Harness) -> N
 
     assert (status, body["error"]["code"]) == (409, "upload_not_open")
     assert [o["Size"] for o in harness.objects()] == [SIZE]
+
+
+class FailingOncePublisher(InMemoryPublisher):
+    """Fails the first upload.completed, as a Lambda that dies mid-announcement."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def publish(self, event: Envelope, channels: Sequence[str]) -> list[Envelope]:
+        if event.type == "upload.completed" and not self.failed:
+            self.failed = True
+            raise ConnectionError("the publisher went away")
+        return super().publish(event, channels)
+
+
+def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
+    aws: dict[str, str],
+) -> None:
+    from app import app
+
+    publisher = FailingOncePublisher()
+    services.reset(Container(get_settings(), publisher=publisher))
+    with Client(app) as client:
+        h = Harness(client, publisher, aws)
+        upload = h.start("alice", SIZE, h.chapter_target("alice"))
+        h.put_parts("alice", upload, data_of(SIZE))
+        h.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+        messages = h.s3_messages()
+        first = h.deliver(messages)
+        # SQS redelivers after the visibility timeout, well past the grace period.
+        table = boto3.resource("dynamodb", region_name=REGION).Table(aws["UPLOADS_TABLE"])
+        table.update_item(
+            Key={"operationId": upload["operationId"]},
+            UpdateExpression="SET updatedAt = :t",
+            ExpressionAttributeValues={":t": iso(utcnow() - timedelta(minutes=3))},
+        )
+
+        h.deliver(messages)
+        h.deliver(messages)
+
+    assert len(first["batchItemFailures"]) >= 1
+    assert publisher.types_on("user:alice").count("upload.completed") == 1
+    assert "media.linked" in publisher.types_on(f"course:{upload['target']['courseId']}")
