@@ -5,7 +5,6 @@ SQS handler the way Lambda's event source mapping would deliver it."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -135,7 +134,6 @@ def harness_fixture(aws: dict[str, str]) -> Iterator[Harness]:
 
     publisher = InMemoryPublisher()
     services.reset(Container(get_settings(), publisher=publisher))
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CourseMediaTests")
     with Client(app) as client:
         yield Harness(client, publisher, aws)
     services.reset()
