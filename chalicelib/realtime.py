@@ -157,6 +157,20 @@ class RealtimeService:
     def disconnect(self, connection_id: str) -> None:
         self._connections.remove(connection_id)
 
+    def revoke(self, user_id: str, channel: str) -> int:
+        """End a user's subscriptions to `channel` (a member removed from a
+        course): each of their connections gets `unsubscribed` and no further
+        events of the channel. Returns how many connections were affected."""
+        revoked = 0
+        for connection_id in self._connections.subscribers(channel, user_id):
+            try:
+                self._connections.unsubscribe(connection_id, channel)
+            except NotFound:
+                continue  # it closed meanwhile; $disconnect removes the rest
+            self.reply(connection_id, [Unsubscribed.new(UnsubscribedData(channel=channel))])
+            revoked += 1
+        return revoked
+
     def receive(self, connection_id: str, body: str | None) -> None:
         """Handle one client message; every failure becomes an `error` reply."""
         try:

@@ -3,7 +3,7 @@
 Layout, one partition per connection so `$disconnect` removes everything with
 one query:
     pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt, channels (set)
-    pk=conn#{id}  sk=sub#{channel}   channel, expiresAt
+    pk=conn#{id}  sk=sub#{channel}   channel, userId, expiresAt
 The `byChannel` index (channel, pk) holds only subscription items (connection
 items have no `channel`), so a broadcast finds a channel's connections with one
 query, never a scan. The connection item also lists its channels, so removing
@@ -191,6 +191,18 @@ class ConnectionStore:
         )
         return [str(item["pk"])[len(_PK_PREFIX) :] for item in items]
 
+    def subscribers(self, channel: str, user_id: str) -> list[str]:
+        """The ids of one user's open connections subscribed to `channel`."""
+        items = self._query(
+            "finding a user's connections on a channel",
+            IndexName=BY_CHANNEL,
+            KeyConditionExpression="channel = :c",
+            FilterExpression="expiresAt > :now AND userId = :u",
+            ExpressionAttributeValues={":c": channel, ":u": user_id, ":now": int(self._clock())},
+            ProjectionExpression="pk",
+        )
+        return [str(item["pk"])[len(_PK_PREFIX) :] for item in items]
+
     # ---- helpers -----------------------------------------------------------
     def _new(self, connection_id: str, user_id: str) -> Connection:
         now = int(self._clock())
@@ -273,5 +285,6 @@ def _subscription_item(conn: Connection, channel: str) -> dict[str, Any]:
         "pk": _pk(conn.connection_id),
         "sk": f"{_SUB_PREFIX}{channel}",
         "channel": channel,
+        "userId": conn.user_id,
         "expiresAt": conn.expires_at,
     }

@@ -288,3 +288,21 @@ def test_transient_progress_carries_no_seq(
     event = last(ws_api, connection_id)
     assert event["type"] == "upload.progress"
     assert event["seq"] is None
+
+
+def test_a_revoked_member_is_unsubscribed_and_gets_no_more_course_events(
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
+) -> None:
+    channel = course_channel(course_id)
+    bob = connect(ws, "bob")
+    alice = connect(ws, "alice")
+    for connection_id in (bob, alice):
+        ws.send_json(connection_id, {"action": "subscribe", "channel": channel})
+
+    revoked = services.container().realtime.revoke("bob", channel)
+    services.container().courses.create_chapter(course_id, "alice", "Week 1")
+
+    assert revoked == 1
+    assert ws_api.types(bob) == ["subscribed", "unsubscribed"]
+    assert ws_api.types(alice) == ["subscribed", "chapter.updated"]
+    assert services.container().connections.channels_of(bob) == [user_channel("bob")]
