@@ -157,29 +157,20 @@ class Session {
   }
 
   /**
+   * Link a library file into a chapter (PUT) or take it out again (DELETE).
+   * The answer is the chapter's new state: it goes into the cache at once, so
+   * this tab does not wait for the event (which then changes nothing, its
+   * version being no newer). The media file's `links` arrive with the event.
+   *
+   * @param {'PUT' | 'DELETE'} method
    * @param {string} chapterId
    * @param {string} mediaId
    */
-  async link(chapterId, mediaId) {
+  async setLink(method, chapterId, mediaId) {
     try {
-      const chapter = await this.api.put(`/courses/${this.courseId}/chapters/${chapterId}/media/${mediaId}`);
-      this.cache.putChapter(chapter);
-      announce('Linked.');
-    } catch (err) {
-      showError(err);
-    }
-  }
-
-  /**
-   * @param {string} chapterId
-   * @param {string} mediaId
-   */
-  async unlink(chapterId, mediaId) {
-    try {
-      const chapter = await this.api.delete(`/courses/${this.courseId}/chapters/${chapterId}/media/${mediaId}`);
-      this.cache.putChapter(chapter);
-      // The media file's `links` changed too; its event updates the library.
-      announce('Removed from the chapter.');
+      const path = `/courses/${this.courseId}/chapters/${chapterId}/media/${mediaId}`;
+      this.cache.putChapter(await this.api.request(method, path, method === 'PUT' ? {} : undefined));
+      announce(method === 'PUT' ? 'Linked.' : 'Removed from the chapter.');
     } catch (err) {
       showError(err);
     }
@@ -224,7 +215,7 @@ class Session {
                     h('button', {
                       class: 'quiet small',
                       'aria-label': `Remove ${item.filename} from ${chapter.title}`,
-                      onclick: () => this.unlink(chapter.chapterId, item.mediaId),
+                      onclick: () => this.setLink('DELETE', chapter.chapterId, item.mediaId),
                     }, 'Remove'),
                   ),
                 ),
@@ -266,7 +257,7 @@ class Session {
                 class: 'link-form',
                 onsubmit: (/** @type {Event} */ e) => {
                   e.preventDefault();
-                  this.link(/** @type {HTMLSelectElement} */ (select).value, media.mediaId);
+                  this.setLink('PUT', /** @type {HTMLSelectElement} */ (select).value, media.mediaId);
                 },
               }, select, h('button', { class: 'small', type: 'submit' }, 'Link'))
             : '',

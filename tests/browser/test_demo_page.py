@@ -86,3 +86,10 @@ def test_library_upload_shows_progress_and_a_link_reaches_the_other_editor_live(
     artifacts(carol.page, "carol-sees-linked-media")
     assert not carol.was_reloaded()
     assert library_item.locator(".linked-to").inner_text() == " · in Getting started"
+
+    # Any editor may take it out again; the owner's chapter and library follow.
+    carol.page.get_by_role("button", name=f"Remove {slides.name} from Getting started").click()
+    bob.chapter("Getting started").locator(".items").get_by_text(slides.name).wait_for(
+        state="detached"
+    )
+    library_item.locator(".linked-to").wait_for(state="detached")
