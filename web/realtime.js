@@ -158,15 +158,18 @@ export class RealtimeClient {
   // ---- the connection -----------------------------------------------------------
 
   async #open() {
-    let token;
+    /** @type {WebSocket} */
+    let socket;
     try {
-      token = await this.token();
+      const token = await this.token();
+      if (this.state === 'closed') return;
+      const separator = this.url.includes('?') ? '&' : '?';
+      socket = new this.WebSocket(`${this.url}${separator}token=${encodeURIComponent(token)}`);
     } catch {
+      // No token (signed out, sign-in service down) or a URL the browser
+      // refuses: try again later like any failed connection.
       return this.#scheduleReconnect();
     }
-    if (this.state === 'closed') return;
-    const separator = this.url.includes('?') ? '&' : '?';
-    const socket = new this.WebSocket(`${this.url}${separator}token=${encodeURIComponent(token)}`);
     this.#socket = socket;
     socket.onopen = () => {
       if (socket !== this.#socket) return;

@@ -170,3 +170,22 @@ describe('RealtimeClient user channel', () => {
     rt.close();
   });
 });
+
+describe('RealtimeClient without a token', () => {
+  beforeEach(() => FakeWebSocket.reset());
+
+  it('keeps trying while the token cannot be had, then connects', async () => {
+    let calls = 0;
+    const { rt } = client({
+      token: () => {
+        if (++calls < 3) throw new Error('signed out');
+        return 'late';
+      },
+    });
+    rt.connect();
+    await until(() => rt.state === 'open');
+    assert.equal(calls, 3);
+    assert.equal(FakeWebSocket.last.url, 'ws://stack/ws?token=late');
+    rt.close();
+  });
+});
