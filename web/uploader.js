@@ -29,6 +29,7 @@ import { backoffDelay, sleep } from './backoff.js';
  * @property {number} totalBytes
  * @property {number} percent 0..100
  * @property {number | null} bytesPerSecond measured over this page's session
+ * @property {number | null} etaSeconds at that rate
  *
  * @typedef {'preparing' | 'uploading' | 'completing' | 'aborted' | 'failed'} TaskState
  *
@@ -211,11 +212,13 @@ export class UploadTask {
     const total = this.file.size;
     const elapsed = (this.uploader.now() - this.#startedAt) / 1000;
     const sent = bytes - this.#bytesAtStart;
+    const rate = this.#startedAt && elapsed > 0.5 && sent > 0 ? sent / elapsed : null;
     return {
       bytesUploaded: Math.min(bytes, total),
       totalBytes: total,
       percent: total ? Math.min(100, (bytes / total) * 100) : 100,
-      bytesPerSecond: this.#startedAt && elapsed > 0.5 && sent > 0 ? sent / elapsed : null,
+      bytesPerSecond: rate,
+      etaSeconds: rate ? Math.max(0, total - bytes) / rate : null,
     };
   }
 
