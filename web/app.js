@@ -153,7 +153,14 @@ class Session {
         if (state === 'aborted' && op) cache.endUpload(op, 'aborted', 'cancelled');
       },
     });
-    task.done.then(() => announce(`${file.name} uploaded; processing.`)).catch(() => {});
+    task.done
+      .then(() => announce(`${file.name} uploaded; processing.`))
+      .catch(() => {})
+      // Once S3 has every part there is nothing left to cancel.
+      .finally(() => {
+        if (task.operationId) this.tasks.delete(task.operationId);
+        scheduleUploadsRender(this);
+      });
   }
 
   /**
@@ -178,7 +185,9 @@ class Session {
 
   async refreshResumable() {
     try {
-      this.resumable = await this.uploader.resumable();
+      // Not the uploads this tab is sending right now: those are not interrupted.
+      const open = await this.uploader.resumable();
+      this.resumable = open.filter(({ upload }) => !this.tasks.has(upload.operationId));
     } catch {
       this.resumable = [];
     }
@@ -296,35 +305,28 @@ function renderUploads(session) {
     if (!list) continue;
     let row = /** @type {HTMLElement | null} */ (list.querySelector(`[data-operation-id="${CSS.escape(upload.operationId)}"]`));
     if (!row) {
-      row = uploadRow(session, upload);
+      row = uploadRow(upload);
       list.append(row);
     }
-    updateUploadRow(row, upload);
+    updateUploadRow(session, row, upload);
   }
 }
 
-/**
- * @param {Session} session
- * @param {UploadView} upload
- */
-function uploadRow(session, upload) {
-  const task = session.tasks.get(upload.operationId);
-  const mine = Boolean(task) || upload.userId === session.userId;
+/** @param {UploadView} upload */
+function uploadRow(upload) {
   return h('li', { class: 'upload', 'data-operation-id': upload.operationId },
     h('div', { class: 'upload-line' }, h('strong', {}, upload.filename), h('span', { class: 'stats' })),
     h('progress', { max: '100', value: '0', 'aria-label': `Uploading ${upload.filename}` }),
-    h('div', { class: 'upload-line' },
-      h('span', { class: 'who' }, mine ? 'You are uploading' : `${upload.userId ?? 'Someone'} is uploading`),
-      task ? h('button', { class: 'quiet small', onclick: () => task.abort(), 'aria-label': `Cancel uploading ${upload.filename}` }, 'Cancel') : '',
-    ),
+    h('div', { class: 'upload-line' }, h('span', { class: 'who' }), h('span', { class: 'actions' })),
   );
 }
 
 /**
+ * @param {Session} session
  * @param {HTMLElement} row
  * @param {UploadView} upload
  */
-function updateUploadRow(row, upload) {
+function updateUploadRow(session, row, upload) {
   const percent = upload.totalBytes ? (upload.bytesUploaded / upload.totalBytes) * 100 : 0;
   row.dataset.status = upload.status;
   const bar = /** @type {HTMLProgressElement} */ (row.querySelector('progress'));
@@ -336,6 +338,19 @@ function updateUploadRow(row, upload) {
     if (upload.etaSeconds != null) parts.push(`${Math.ceil(upload.etaSeconds)} s left`);
   }
   /** @type {HTMLElement} */ (row.querySelector('.stats')).textContent = parts.join(' · ');
+
+  // Who and what may be done can change after the row appears: the server's
+  // upload.started event can arrive before this tab's uploader has its task.
+  const task = session.tasks.get(upload.operationId);
+  const mine = Boolean(task) || upload.userId === session.userId;
+  /** @type {HTMLElement} */ (row.querySelector('.who')).textContent =
+    mine ? 'You are uploading' : `${upload.userId ?? 'Someone'} is uploading`;
+  const actions = /** @type {HTMLElement} */ (row.querySelector('.actions'));
+  if (task && upload.status === 'uploading' && !actions.firstChild) {
+    actions.append(h('button', { class: 'quiet small', onclick: () => task.abort(), 'aria-label': `Cancel uploading ${upload.filename}` }, 'Cancel'));
+  } else if (!task || upload.status !== 'uploading') {
+    actions.replaceChildren();
+  }
 }
 
 // ---- the rest of the page ------------------------------------------------------------
