@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DemoPage, MiB, wait_until
+from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
@@ -93,3 +94,20 @@ def test_library_upload_shows_progress_and_a_link_reaches_the_other_editor_live(
         state="detached"
     )
     library_item.locator(".linked-to").wait_for(state="detached")
+
+
+def test_cancelling_an_upload_removes_its_bar_for_the_other_editor_too(
+    open_page: OpenPage, stack: Stack, media_files: MediaFile
+) -> None:
+    bob, carol = open_page("bob"), open_page("carol")
+    video = media_files("lecture-cancelled.mp4", 24 * MiB)
+    bob.throttle_uploads(2 * MiB)
+    bob.upload_into_chapter("Getting started", video)
+    carol_bar = carol.chapter("Getting started").locator("li.upload")
+    carol_bar.wait_for()
+    operation_id = str(carol_bar.get_attribute("data-operation-id"))
+
+    bob.page.get_by_role("button", name=f"Cancel uploading {video.name}").click()
+
+    carol_bar.wait_for(state="detached")
+    assert stack.call("GET", f"/uploads/{operation_id}", "bob").json()["status"] == "aborted"
