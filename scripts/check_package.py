@@ -11,14 +11,24 @@ template and writes the result next to it (transformed.json) for a second
 cfn-lint pass: cfn-lint checks SAM resources against a schema only, so a
 malformed GatewayResponses or event source would otherwise surface at deploy.
 
+Last, it unzips deployment.zip and imports app.py and every chalicelib module
+from it in a Python that sees only the package and what the Lambda runtime
+provides (boto3 and its dependencies): a runtime dependency missing from
+requirements.txt fails here, not in production.
+
 Usage: python -m scripts.check_package build/package/sam.json
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import os
+import subprocess
 import sys
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +177,50 @@ def problems(template: Template) -> list[str]:
     return found
 
 
+# What the Lambda Python runtime provides besides the standard library.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+IMPORT_EVERYTHING = """
+import importlib, pkgutil
+import app, chalicelib
+for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+    importlib.import_module(module.name)
+"""
+
+
+def import_check(package: Path) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        task, runtime = Path(tmp, "task"), Path(tmp, "runtime")
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(task)
+        runtime.mkdir()
+        for name in RUNTIME_PROVIDED:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                return [f"{name} is not installed here, so the import check cannot run"]
+            origin = Path(spec.origin)
+            source = origin.parent if origin.name == "__init__.py" else origin
+            (runtime / source.name).symlink_to(source)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": f"{task}{os.pathsep}{runtime}",
+            "PYTHONNOUSERSITE": "1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        # -S: no site-packages, so nothing from this virtualenv leaks in.
+        result = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-S", "-c", IMPORT_EVERYTHING],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        return [f"{package.name} does not import alone: {result.stderr.strip().splitlines()[-1]}"]
+    return []
+
+
 class _NoManagedPolicies:
     """The transform asks for AWS managed policy ARNs only when a function
     names one in `Policies`; ours use DefaultRole, so the answer is empty."""
@@ -198,6 +252,9 @@ def main(argv: list[str]) -> int:
     found += refused
     if transformed is not None:
         (path.parent / "transformed.json").write_text(json.dumps(transformed, indent=1))
+    package = path.parent / "deployment.zip"
+    if package.exists():
+        found += import_check(package)
     for problem in found:
         print(f"check_package: {problem}", file=sys.stderr)
     functions = sorted(_of_type(template, "AWS::Serverless::Function"))
