@@ -32,6 +32,7 @@ import { backoffDelay } from './backoff.js';
  * @property {number} [maxConnectionMs] reconnect before API Gateway's 2-hour cap
  * @property {{baseMs?: number, maxMs?: number}} [backoff]
  * @property {number} [rememberIds] how many event ids to remember for dropping repeats
+ * @property {EventTarget} [connectivity] what fires `online` (the window)
  */
 
 const CONTROL = new Set(['subscribed', 'unsubscribed', 'pong', 'error']);
@@ -74,8 +75,10 @@ export class RealtimeClient {
     maxConnectionMs = 110 * 60_000,
     backoff = { baseMs: 500, maxMs: 30_000 },
     rememberIds = 2_000,
+    connectivity = globalThis,
   }) {
     this.url = url;
+    this.connectivity = connectivity;
     this.token = token;
     this.WebSocket = WebSocketImpl;
     this.options = { pingIntervalMs, pongTimeoutMs, maxConnectionMs, backoff, rememberIds };
@@ -87,12 +90,22 @@ export class RealtimeClient {
   connect() {
     if (this.state !== 'idle' && this.state !== 'closed') return;
     this.#setState('connecting');
+    this.connectivity?.addEventListener?.('online', this.#onOnline);
     this.#open();
   }
+
+  /** Back online: waiting out the rest of a long backoff would only delay the catch-up. */
+  #onOnline = () => {
+    if (this.state !== 'reconnecting' || this.#socket) return;
+    this.#clearTimers();
+    this.#attempt = 0;
+    this.#open();
+  };
 
   /** Close for good: no reconnects. */
   close() {
     this.#setState('closed');
+    this.connectivity?.removeEventListener?.('online', this.#onOnline);
     this.#clearTimers();
     const socket = this.#socket;
     this.#socket = null;

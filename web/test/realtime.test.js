@@ -189,3 +189,21 @@ describe('RealtimeClient without a token', () => {
     rt.close();
   });
 });
+
+describe('RealtimeClient coming back online', () => {
+  beforeEach(() => FakeWebSocket.reset());
+
+  it('reconnects at once when the browser is back online instead of sitting out its backoff', async () => {
+    const browser = new EventTarget();
+    const { rt } = client({ backoff: { baseMs: 60_000, maxMs: 60_000 }, connectivity: browser });
+    rt.connect();
+    await until(() => rt.state === 'open');
+    FakeWebSocket.last.drop();
+    await until(() => rt.state === 'reconnecting');
+    await tick(5);
+    // Backoff is random in [0, 60 s): without the event this would likely still wait.
+    browser.dispatchEvent(new Event('online'));
+    await until(() => FakeWebSocket.instances.length === 2 && rt.state === 'open', 500);
+    rt.close();
+  });
+});
