@@ -568,6 +568,9 @@ class UploadService:
                 "uploaded object size differs from the declared size",
                 extra={"key": key, "declared": upload.size, "actual": size},
             )
+            # The upload failed, so no media record will ever point at this
+            # object: keeping it would only cost storage nobody can see.
+            self._storage.delete_object(key)
             return "failed" if failed else "duplicate"
         now = self._clock()
         media = MediaFile(

@@ -137,6 +137,14 @@ class MultipartStorage:
         except BotoCoreError as exc:
             raise self._unavailable(exc, "abort") from None
 
+    def delete_object(self, key: str) -> None:
+        """Remove an object no media record will ever point at (deleting a
+        missing key is not an error in S3)."""
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable(exc, "delete") from None
+
     def object_size(self, key: str) -> int | None:
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)

@@ -102,6 +102,8 @@ def test_an_object_of_another_size_fails_the_upload(harness: Harness) -> None:
     _status, done = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
     assert (done["status"], done["reason"]) == ("failed", "size_mismatch")
     assert harness.publisher.types_on("user:alice")[-1] == "upload.failed"
+    # Nobody can reach the object of a failed upload, so it does not stay behind.
+    assert harness.s3.list_objects_v2(Bucket=harness.bucket).get("KeyCount", 0) == 0
 
 
 def test_aborting_an_upload_publishes_aborted_and_frees_s3(harness: Harness) -> None:
