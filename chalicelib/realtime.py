@@ -188,8 +188,15 @@ class RealtimeService:
         payloads = [encode(envelope, self._max_bytes) for envelope in replies]
         if not self._fanout.send_in_order(connection_id, payloads):
             # The client left while we answered: forget it now rather than at
-            # the next broadcast.
-            self._connections.remove(connection_id)
+            # the next broadcast (which would try again if this fails).
+            try:
+                self._connections.remove(connection_id)
+            except DomainError as err:
+                logger.warning(
+                    "could not forget a gone connection",
+                    connection_id=connection_id,
+                    error=str(err),
+                )
 
     # ---- actions -----------------------------------------------------------
     def _dispatch(self, connection_id: str, message: ClientMessage) -> list[Envelope]:
