@@ -54,7 +54,7 @@ def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
 
     def through_a_flaky_link(ws: Any) -> None:
         server = ws.connect_to_server()
-        connection: dict[str, Any] = {"page_side": ws, "sent": []}
+        connection: dict[str, Any] = {"page_side": ws, "sent": [], "delivered": []}
         connections.append(connection)
 
         def from_page(message: str | bytes) -> None:
@@ -63,6 +63,7 @@ def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
 
         def from_server(message: str | bytes) -> None:
             if not dead["now"]:
+                connection["delivered"].append(json.loads(message))
                 ws.send(message)
 
         ws.on_message(from_page)
@@ -75,6 +76,15 @@ def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
     carol.mark()
     demo = requests.get(f"{stack.base_url}/dev/demo", timeout=5).json()
     course, chapter = demo["courseId"], demo["chapterIds"][1]
+
+    def subscribed_to_course() -> bool:
+        # The server's reply carries the seq a reconnect resumes from.
+        return any(
+            m.get("type") == "subscribed" and m["data"]["channel"] == f"course:{course}"
+            for m in connections[-1]["delivered"]
+        )
+
+    wait_until(carol.page, subscribed_to_course)
     media = library_media(stack, "bob", "handout-reconnect.pdf")
     in_chapter = (
         carol.chapter("Getting started").locator(".items").get_by_text("handout-reconnect.pdf")
@@ -87,12 +97,14 @@ def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
     assert in_chapter.count() == 0
 
     dead["now"] = False
-    connections[0]["page_side"].close(code=1001, reason="going away")
-    wait_until(carol.page, lambda: len(connections) >= 2)
+    opened = len(connections)
+    connections[-1]["page_side"].close(code=1001, reason="going away")
+    wait_until(carol.page, lambda: len(connections) > opened)
     in_chapter.wait_for()
     artifacts(carol.page, "caught-up")
 
-    resubscribed = [m for m in connections[1]["sent"] if m.get("channel") == f"course:{course}"]
-    assert resubscribed, connections[1]["sent"]
+    after = connections[opened]["sent"]
+    resubscribed = [m for m in after if m.get("channel") == f"course:{course}"]
+    assert resubscribed, after
     assert isinstance(resubscribed[0].get("since"), int)
     assert not carol.was_reloaded()
