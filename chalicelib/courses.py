@@ -8,14 +8,21 @@ any member reads; owners and editors write chapters; only owners manage members.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from chalicelib.auth import ROLES, WRITERS, Role
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
-from chalicelib.events import ChapterData, ChapterUpdated, chapter_channels, chapter_paths
+from chalicelib.events import (
+    ChapterData,
+    ChapterUpdated,
+    chapter_channels,
+    chapter_paths,
+    course_channel,
+)
 from chalicelib.ids import new_id, utcnow
+from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member
 from chalicelib.publisher import Publisher
 from chalicelib.store.courses import CourseRecord, CourseSnapshot
@@ -39,6 +46,12 @@ class CourseRepository(Protocol):
     def next_position(self, course_id: str) -> int: ...
     def put_chapter(self, chapter: Chapter) -> None: ...
     def replace_chapter(self, chapter: Chapter, expected_version: int) -> None: ...
+
+
+class AccessRevoker(Protocol):
+    """Ends a user's live subscriptions to a channel (the realtime service)."""
+
+    def revoke(self, user_id: str, channel: str) -> int: ...
 
 
 def stamp() -> datetime:
@@ -65,9 +78,17 @@ def _course(snapshot: CourseSnapshot) -> Course:
 
 
 class CourseService:
-    def __init__(self, store: CourseRepository, publisher: Publisher) -> None:
+    def __init__(
+        self,
+        store: CourseRepository,
+        publisher: Publisher,
+        revoker: Callable[[], AccessRevoker] | None = None,
+    ) -> None:
         self._store = store
         self._publisher = publisher
+        # A provider, not the service: the realtime service itself asks this
+        # one about memberships, so it cannot exist before this one does.
+        self._revoker = revoker
 
     # ---- access --------------------------------------------------------------
     def role_of(self, course_id: str, user_id: str) -> Role | None:
@@ -119,6 +140,22 @@ class CourseService:
         if previous is None:
             raise NotFound("that user is not a member of the course", code="member_not_found")
         self._store.remove_member(course_id, user_id, previous)
+        self._end_live_access(course_id, user_id)
+
+    def _end_live_access(self, course_id: str, user_id: str) -> None:
+        """A removed member must stop receiving the course's events now, not when
+        their connection next reconnects (up to API Gateway's 2 hours)."""
+        if self._revoker is None:
+            return
+        try:
+            self._revoker().revoke(user_id, course_channel(course_id))
+        except Exception:
+            # The removal itself is committed and answered; a subscription left
+            # behind still dies with its connection, so this is logged, not raised.
+            logger.exception(
+                "could not end a removed member's subscriptions",
+                extra={"courseId": course_id, "userId": user_id},
+            )
 
     # ---- chapters ------------------------------------------------------------
     def list_chapters(self, course_id: str, user_id: str) -> list[Chapter]:

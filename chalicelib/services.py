@@ -101,7 +101,7 @@ class Container:
     def courses(self) -> CourseService:
         from chalicelib.courses import CourseService
 
-        return CourseService(self.course_store, self.publisher)
+        return CourseService(self.course_store, self.publisher, revoker=lambda: self.realtime)
 
     @cached_property
     def media_store(self) -> MediaStore:

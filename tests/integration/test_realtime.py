@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from chalice.test import Client
 
+from app import app
 from chalicelib import services
 from chalicelib.events import (
     ChapterData,
@@ -17,7 +19,7 @@ from chalicelib.events import (
     user_channel,
 )
 from chalicelib.models import ChapterTarget
-from tests.conftest import token_for
+from tests.conftest import auth, token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 
 pytestmark = pytest.mark.integration
@@ -306,3 +308,18 @@ def test_a_revoked_member_is_unsubscribed_and_gets_no_more_course_events(
     assert ws_api.types(bob) == ["subscribed", "unsubscribed"]
     assert ws_api.types(alice) == ["subscribed", "chapter.updated"]
     assert services.container().connections.channels_of(bob) == [user_channel("bob")]
+
+
+def test_a_member_removed_through_the_api_stops_receiving_course_events(
+    ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, course_id: str
+) -> None:
+    channel = course_channel(course_id)
+    bob = connect(ws, "bob")
+    ws.send_json(bob, {"action": "subscribe", "channel": channel})
+
+    with Client(app) as client:
+        removed = client.http.delete(f"/courses/{course_id}/members/bob", headers=auth("alice"))
+    services.container().courses.create_chapter(course_id, "alice", "Week 1")
+
+    assert removed.status_code == 204
+    assert ws_api.types(bob) == ["subscribed", "unsubscribed"]

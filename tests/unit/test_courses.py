@@ -229,3 +229,26 @@ def test_a_viewer_cannot_patch_a_chapter(courses: CourseService, course_id: str)
     chapter = courses.create_chapter(course_id, "olga", "C")
     with pytest.raises(Forbidden):
         courses.patch_chapter(course_id, chapter.chapter_id, "vera", version=1, title="x")
+
+
+class RecordingRevoker:
+    def __init__(self) -> None:
+        self.revoked: list[tuple[str, str]] = []
+
+    def revoke(self, user_id: str, channel: str) -> int:
+        self.revoked.append((user_id, channel))
+        return 1
+
+
+def test_removing_a_member_ends_their_live_course_subscriptions(
+    store: InMemoryCourseStore, publisher: InMemoryPublisher
+) -> None:
+    revoker = RecordingRevoker()
+    courses = CourseService(store, publisher, revoker=lambda: revoker)
+    course_id = courses.create_course("olga", "Biology").course_id
+    courses.set_member(course_id, "olga", "vera", "viewer")
+
+    courses.remove_member(course_id, "olga", "vera")
+
+    assert revoker.revoked == [("vera", f"course:{course_id}")]
+    assert courses.role_of(course_id, "vera") is None
