@@ -52,9 +52,10 @@ package: $(STAMP)
 	$(BIN)/cfn-lint build/package/transformed.json
 
 # -q keeps the log short; pytest still prints its summary line (and -ra the
-# reasons for skips). A run that collects nothing exits 5 and fails the build.
+# reasons for skips), and the ten slowest steps so a slow test is seen early.
+# A run that collects nothing exits 5 and fails the build.
 pytest: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q --durations=10
 
 # What the browser tests need beyond Python: Debian's Chromium, installed with
 # apt-get where we are root (CI is); elsewhere the browser tests skip and say
