@@ -22,9 +22,11 @@ from urllib.parse import unquote
 
 from chalice.app import Chalice
 from chalice.config import Config
-from chalice.local import LocalChalice, LocalGateway, LocalGatewayException
+from chalice.local import ForbiddenError, LocalChalice, LocalGateway, LocalGatewayException
 from starlette.requests import Request
 from starlette.responses import Response
+
+from devstack.provision import load_template
 
 STAGE = "api"
 REST_API_ID = "devstackapi"
@@ -111,11 +113,26 @@ def _response_body(response: dict[str, Any]) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
+def no_route_response() -> tuple[int, Headers, bytes]:
+    """What API Gateway answers when no route matches: its
+    MISSING_AUTHENTICATION_TOKEN gateway response, which infra/template.json
+    turns into the contract's 404. Read from the same template, so the local
+    stack cannot drift from a deployment."""
+    rest_api = load_template()["Resources"]["RestAPI"]["Properties"]
+    response = rest_api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    headers: Headers = [("Content-Type", "application/json")]
+    for name, value in response.get("ResponseParameters", {}).get("Headers", {}).items():
+        headers.append((name, str(value).strip("'")))
+    body = response["ResponseTemplates"]["application/json"].encode("utf-8")
+    return int(response["StatusCode"]), headers, body
+
+
 class RestGateway:
     def __init__(self, app: Chalice, config: Config, executor: Executor, domain_name: str) -> None:
         make_thread_safe(app)
         self._gateway = _ProxyGateway(app, config, domain_name)
         self._executor = executor
+        self._no_route = no_route_response()
 
     def invoke(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None
@@ -129,6 +146,12 @@ class RestGateway:
             status = int(response["statusCode"])
             out_headers = _response_headers(response)
             out_body = _response_body(response)
+        except ForbiddenError:
+            # Chalice's LocalGateway raises this when no route matches (with or
+            # without an Authorization header), as API Gateway does before any
+            # gateway response applies.
+            status, out_headers, out_body = self._no_route
+            out_headers = list(out_headers)
         except LocalGatewayException as exc:
             status = exc.CODE
             out_headers = [(k, str(v)) for k, v in exc.headers.items()]

@@ -35,10 +35,17 @@ def test_cors_preflight_names_the_route_methods(stack: Stack) -> None:
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
 
 
-def test_unknown_api_path_is_refused_as_api_gateway_does(stack: Stack) -> None:
+def test_unknown_api_path_gets_the_deployed_gateway_response(stack: Stack) -> None:
     response = requests.get(stack.api("/no/such/route"), timeout=5)
-    assert response.status_code == 403
-    assert response.json() == {"message": "Missing Authentication Token"}
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_api_path_with_a_bearer_token_is_still_a_404(stack: Stack) -> None:
+    headers = {"Authorization": "Bearer not-a-sigv4-header"}
+    response = requests.post(stack.api("/no/such/route"), headers=headers, timeout=5)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_request_without_token_gets_the_contract_error(stack: Stack) -> None:
