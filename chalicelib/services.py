@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
-from chalicelib.settings import Settings, SettingsError, get_settings
+from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -210,11 +210,6 @@ class Container:
         """Our own @connections client: Chalice's `app.websocket_api` exists only
         inside WebSocket handlers, and REST and SQS Lambdas publish too."""
         s = self.settings
-        if not s.websocket_endpoint:
-            raise SettingsError(
-                "invalid course-media configuration: WEBSOCKET_ENDPOINT is required to deliver "
-                "events (https://{api}.execute-api.{region}.amazonaws.com/{stage})"
-            )
         # A connection pool smaller than the fan-out pool makes urllib3 discard
         # and reopen TLS connections under load. Retries are the fan-out's own
         # (bounded, LimitExceeded only), not botocore's. A fan-out is bound by

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = ""
 
     # The API Gateway @connections endpoint, https://{api}.execute-api.{region}.amazonaws.com/{stage}.
-    websocket_endpoint: str = ""
+    # Required: every service publishes events, so a deployment without it
+    # would fail on its first write rather than at start.
+    websocket_endpoint: str = Field(min_length=1)
 
     # Identity: HS256 with a shared secret (local stack, tests) or RS256 via JWKS (Cognito).
     auth_mode: Literal["hs256", "jwks"] = "hs256"
@@ -66,8 +68,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:
-        if self.auth_mode == "hs256" and len(self.auth_jwt_secret) < 16:
-            raise ValueError("AUTH_JWT_SECRET must be at least 16 characters in hs256 mode")
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (256 bits).
+        if self.auth_mode == "hs256" and len(self.auth_jwt_secret) < 32:
+            raise ValueError("AUTH_JWT_SECRET must be at least 32 characters in hs256 mode")
         if self.auth_mode == "jwks" and not (
             self.auth_jwks_url and self.auth_issuer and self.auth_audience
         ):

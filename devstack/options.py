@@ -110,7 +110,7 @@ def parse(argv: list[str] | None = None) -> Options:
         host=args.host,
         port=args.port,
         moto_port=args.moto_port,
-        secret=secret if len(secret) >= 16 else DEV_SECRET,
+        secret=secret if len(secret) >= 32 else DEV_SECRET,
         web_dir=args.web_dir,
         seed=not args.no_seed,
         log_level=args.log_level,

@@ -14,7 +14,8 @@ COMPLETE = {
     "EVENTS_TABLE": "events",
     "MEDIA_BUCKET": "bucket",
     "AUTH_MODE": "hs256",
-    "AUTH_JWT_SECRET": "a-secret-of-sixteen-or-more",
+    "AUTH_JWT_SECRET": "a-secret-of-thirty-two-characters-or-more",
+    "WEBSOCKET_ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/api",
 }
 
 
@@ -36,7 +37,9 @@ def test_a_complete_environment_loads_with_defaults(env: pytest.MonkeyPatch) -> 
     assert settings.s3_endpoint_url == ""
 
 
-@pytest.mark.parametrize("name", [n for n in COMPLETE if n.endswith(("_TABLE", "_BUCKET"))])
+@pytest.mark.parametrize(
+    "name", [n for n in COMPLETE if n.endswith(("_TABLE", "_BUCKET", "_ENDPOINT"))]
+)
 def test_a_missing_resource_name_is_an_error_naming_it(env: pytest.MonkeyPatch, name: str) -> None:
     env.delenv(name)
     with pytest.raises(SettingsError, match=name):
@@ -71,8 +74,11 @@ def test_an_invalid_value_is_an_error_naming_the_variable(
         load_settings()
 
 
-def test_a_short_hs256_secret_is_refused(env: pytest.MonkeyPatch) -> None:
-    env.setenv("AUTH_JWT_SECRET", "short")
+@pytest.mark.parametrize("secret", ["short", "x" * 31])
+def test_an_hs256_secret_shorter_than_256_bits_is_refused(
+    env: pytest.MonkeyPatch, secret: str
+) -> None:
+    env.setenv("AUTH_JWT_SECRET", secret)
     with pytest.raises(SettingsError, match="AUTH_JWT_SECRET"):
         load_settings()
 
