@@ -40,10 +40,19 @@ def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         api_calls: list[str] = []
         page.on("request", lambda r: api_calls.append(r.url.split("?")[0].split("/api")[-1]))
+        console: list[str] = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
         page.goto(f"{stack.base_url}/uppy.html?user=bob&mode={mode}")
+        # The input is enabled once Uppy is loaded and configured.
+        page.locator("#file:enabled").wait_for(state="attached")
         page.get_by_label("Upload a file with Uppy").set_input_files(str(video))
         result = page.locator("#result[data-outcome]")
-        result.wait_for(timeout=60_000)
+        try:
+            result.wait_for(timeout=60_000)
+        except Exception as timeout:
+            artifacts(page, "uppy-stuck")
+            message = f"Uppy did not finish; calls {api_calls}; console {console}"
+            raise AssertionError(message) from timeout
         artifacts(page, "uppy-done")
         assert result.get_attribute("data-outcome") == "done", result.inner_text()
         assert errors == []
