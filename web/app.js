@@ -90,7 +90,7 @@ class Session {
         logEvent(event);
       }),
       realtime.onControl((message) => this.#onControl(message)),
-      // The server's history restarted (a local stack reset): start over.
+      // Missed events could not all be replayed (expired, or a reset local stack): refetch.
       realtime.onResync(() => Object.values(paths).forEach((p) => cache.load(p).catch(showError))),
       cache.watch(paths.course, (course) => renderCourseHeader(course)),
       cache.watch(paths.chapters, ({ chapters }) => this.#renderChapters(chapters)),

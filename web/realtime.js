@@ -154,9 +154,9 @@ export class RealtimeClient {
   }
 
   /**
-   * Called when a channel's history could not be replayed (the server's
-   * sequence restarted, e.g. a local stack was reset): what the page holds
-   * for that channel should be fetched again.
+   * Called when a channel's missed events cannot all be replayed (they
+   * expired, a number was never stored, or the server's sequence restarted):
+   * what the page holds for that channel should be fetched again.
    * @param {(channel: string) => void} listener
    */
   onResync(listener) {
@@ -274,7 +274,7 @@ export class RealtimeClient {
     this.#pongTimer = null;
 
     if (CONTROL.has(message.type)) {
-      if (message.type === 'subscribed') this.#subscribed(message.data.channel, message.data.seq);
+      if (message.type === 'subscribed') this.#subscribed(message.data);
       for (const listener of this.#controlListeners) listener(message);
       return;
     }
@@ -285,19 +285,22 @@ export class RealtimeClient {
   }
 
   /**
-   * @param {string} channel
-   * @param {number} seq the channel's current seq
+   * @param {{channel: string, seq: number, replayComplete?: boolean | null}} reply
+   *   `seq` is the channel's current seq; `replayComplete` (with `since` only)
+   *   says whether the replay that follows holds every missed event
    */
-  #subscribed(channel, seq) {
+  #subscribed({ channel, seq, replayComplete }) {
     // A healthy subscription: reconnect backoff starts from scratch next time.
     this.#attempt = 0;
     this.#resyncing.delete(channel);
     const last = this.#lastSeq.get(channel);
     if (last === undefined) {
       this.#lastSeq.set(channel, seq);
-    } else if (seq < last) {
-      // The server's sequence is behind ours: its history restarted, so a
-      // replay cannot bring us up to date. Start over from its present.
+    } else if (seq < last || replayComplete === false) {
+      // The replay cannot bring us up to date: the server's sequence
+      // restarted (a reset local stack), or missed events expired or were
+      // never stored. Start from its present (dropping the partial replay)
+      // and let the page refetch what it shows.
       this.#lastSeq.set(channel, seq);
       for (const listener of this.#resyncListeners) listener(channel);
     }

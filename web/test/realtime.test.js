@@ -207,3 +207,25 @@ describe('RealtimeClient coming back online', () => {
     rt.close();
   });
 });
+
+describe('RealtimeClient with an incomplete replay', () => {
+  beforeEach(() => FakeWebSocket.reset());
+
+  it('starts from the present and asks for a refetch when the server says the replay is incomplete', async () => {
+    const { rt, events, socket } = await connected();
+    const resyncs = [];
+    rt.onResync((ch) => resyncs.push(ch));
+    rt.subscribe('course:c_1');
+    socket.serverSend(subscribed('course:c_1', 10));
+    // Seq 11 was never stored (a failed publish): 12 shows a gap.
+    socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    assert.deepEqual(socket.sent.at(-1), { action: 'subscribe', channel: 'course:c_1', since: 10 });
+    socket.serverSend(envelope('subscribed', { channel: null, data: { channel: 'course:c_1', seq: 12, replayComplete: false } }));
+    socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    socket.serverSend(durable('course:c_1', 13, { id: 'e13' }));
+    assert.deepEqual(resyncs, ['course:c_1']);
+    assert.deepEqual(events.map((e) => e.id), ['e13']);
+    assert.equal(socket.sent.filter((m) => m.action === 'subscribe').length, 2);
+    rt.close();
+  });
+});
