@@ -222,9 +222,12 @@ export class UploadTask {
     };
   }
 
-  /** Stop sending parts and abort the upload in S3 (the parts are discarded). */
+  /**
+   * Stop sending parts and abort the upload in S3 (the parts are discarded).
+   * Once S3 has every part (`completing`) there is nothing left to cancel.
+   */
   async abort() {
-    if (this.state === 'aborted') return;
+    if (this.state === 'aborted' || this.state === 'completing') return;
     this.#controller.abort(new DOMException('upload aborted', 'AbortError'));
     this.#setState('aborted');
     this.#forget();
@@ -318,8 +321,9 @@ export class UploadTask {
       size: this.file.size,
       target: this.target,
     };
-    // Not retried: a lost response would leave an open upload behind, and the
-    // sweep cleans those up anyway, but two would confuse the user.
+    // Not retried: when only the response was lost, a retry would open a
+    // second upload. The user can choose the file again; the sweep closes
+    // the orphan.
     const upload = await this.uploader.api.post('/uploads', body, { signal: this.#controller.signal });
     /** @type {Fingerprint} */
     const fingerprint = {
