@@ -7,7 +7,7 @@ Handlers call `container()`; tests build a `Container` of their own (or call
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cache, cached_property
 from threading import Lock
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,14 @@ if TYPE_CHECKING:
     from chalicelib.uploads import UploadService
 
 
+@cache
+def process_session(region: str) -> boto3.session.Session:
+    """One boto3 session per process and region. Loading service models is most
+    of what creating a client costs, and a session caches them for every client
+    it makes: a container rebuilt after `reset()` reuses them."""
+    return boto3.session.Session(region_name=region)
+
+
 class Container:
     def __init__(
         self,
@@ -50,7 +58,7 @@ class Container:
         publisher: Publisher | None = None,
     ) -> None:
         self.settings = settings
-        self._session = session or boto3.session.Session(region_name=settings.aws_region)
+        self._session = session or process_session(settings.aws_region)
         self._publisher_override = publisher
 
     # ---- AWS clients -------------------------------------------------------

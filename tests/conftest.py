@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from chalicelib import services
 from chalicelib.auth import mint_token
+from chalicelib.services import process_session
 from devstack.provision import provision
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
 
@@ -73,7 +73,7 @@ def aws_stack() -> Iterator[dict[str, str]]:
     """The body of the `aws` fixture, for fixtures of a wider scope (a module
     that only asserts nothing changed can share one stack between its tests)."""
     with mock_aws():
-        env = provision(boto3.session.Session(region_name=REGION))
+        env = provision(process_session(REGION))
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         services.reset()
