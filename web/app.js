@@ -148,9 +148,9 @@ class Session {
           }
           this.refreshResumable();
         }
-        if (state === 'failed' && op) cache.endUpload(op, 'failed', String(task.error?.message));
+        if (op && (state === 'completing' || state === 'aborted')) cache.setUploadStatus(op, state);
+        if (op && state === 'failed') cache.setUploadStatus(op, 'failed', String(task.error?.message));
         if (state === 'failed') showError(task.error);
-        if (state === 'aborted' && op) cache.endUpload(op, 'aborted', 'cancelled');
       },
     });
     task.done
@@ -419,9 +419,9 @@ function logEvent(event) {
     h('li', {},
       h('span', {}, new Date(event.at).toLocaleTimeString()),
       h('span', {}, event.type),
-      h('span', {}, event.channel ?? ''),
+      h('span', { title: event.channel ?? '' }, event.channel ?? ''),
       h('span', {}, event.seq == null ? '–' : `#${event.seq}`),
-      h('span', {}, summary),
+      h('span', { title: summary }, summary),
     ),
   );
   while (list.children.length > MAX_LOGGED) list.lastElementChild?.remove();

@@ -249,13 +249,15 @@ export class ResourceCache {
   }
 
   /**
-   * End an upload this tab gave up on (S3 kept refusing its parts): its bar
-   * should not sit there forever waiting for an event that will not come.
+   * Record what this tab's uploader knows before any event says it: S3 has
+   * every part (`completing`), or the upload was given up on (`failed`,
+   * `aborted`: its bar should not wait for an event that will not come).
+   * A terminal status is never changed.
    * @param {string} operationId
-   * @param {'failed' | 'aborted'} status
-   * @param {string} reason
+   * @param {'completing' | 'failed' | 'aborted'} status
+   * @param {string | null} [reason]
    */
-  endUpload(operationId, status, reason) {
+  setUploadStatus(operationId, status, reason = null) {
     const current = this.#uploads.get(operationId);
     if (!current || TERMINAL.has(current.status)) return;
     this.#uploads.set(operationId, { ...current, status, reason });
