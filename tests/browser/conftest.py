@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ROOT, Stack
@@ -178,3 +179,27 @@ def wait_until(
             return value
         page.wait_for_timeout(interval * 1000)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def library_media(stack: Stack, user: str, name: str) -> str:
+    """Upload a small file into `user`'s library through the REST flow; its media id."""
+    payload = b"%PDF-1.4\n" + bytes(range(256)) * 64
+    body = {"filename": name, "contentType": "application/pdf", "size": len(payload)}
+    started = stack.call("POST", "/uploads", user, {**body, "target": {"type": "library"}})
+    assert started.status_code == 201, started.text
+    operation = started.json()["operationId"]
+    urls = stack.call("POST", f"/uploads/{operation}/parts", user, {"partNumbers": [1]}).json()
+    assert requests.put(urls["urls"]["1"], data=payload, timeout=10).status_code == 200
+    assert stack.call("POST", f"/uploads/{operation}/complete", user, {}).status_code == 202
+
+    def media_id() -> str | None:
+        upload = stack.call("GET", f"/uploads/{operation}", user).json()
+        return str(upload["mediaId"]) if upload["status"] == "completed" else None
+
+    # The S3 event reaches the app through SQS and the stack's poller.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if found := media_id():
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the upload did not complete")

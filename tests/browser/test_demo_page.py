@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DemoPage, MiB, wait_until
+from tests.browser.conftest import DemoPage, MiB, library_media, wait_until
 from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
@@ -111,3 +111,20 @@ def test_cancelling_an_upload_removes_its_bar_for_the_other_editor_too(
 
     carol_bar.wait_for(state="detached")
     assert stack.call("GET", f"/uploads/{operation_id}", "bob").json()["status"] == "aborted"
+
+
+def test_switching_user_shows_that_users_library_and_stays_live(
+    open_page: OpenPage, stack: Stack
+) -> None:
+    library_media(stack, "bob", "bobs-notes.pdf")
+    page = open_page("carol").page
+    bobs_file = page.locator("#library li.item").filter(has_text="bobs-notes.pdf")
+    assert bobs_file.count() == 0
+
+    page.get_by_label("Signed in as").select_option("bob")
+    bobs_file.wait_for()
+    page.locator("#connection[data-state=open]").wait_for()
+    assert page.url.endswith("?user=bob")
+
+    page.get_by_label("Signed in as").select_option("carol")
+    bobs_file.wait_for(state="detached")

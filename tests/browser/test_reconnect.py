@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,34 +13,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import DemoPage, wait_until
+from tests.browser.conftest import DemoPage, library_media, wait_until
 from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
-
-
-def library_media(stack: Stack, user: str, name: str) -> str:
-    """Upload a small file into `user`'s library through the REST flow; its media id."""
-    payload = b"%PDF-1.4\n" + bytes(range(256)) * 64
-    body = {"filename": name, "contentType": "application/pdf", "size": len(payload)}
-    started = stack.call("POST", "/uploads", user, {**body, "target": {"type": "library"}})
-    assert started.status_code == 201, started.text
-    operation = started.json()["operationId"]
-    urls = stack.call("POST", f"/uploads/{operation}/parts", user, {"partNumbers": [1]}).json()
-    assert requests.put(urls["urls"]["1"], data=payload, timeout=10).status_code == 200
-    assert stack.call("POST", f"/uploads/{operation}/complete", user, {}).status_code == 202
-
-    def media_id() -> str | None:
-        upload = stack.call("GET", f"/uploads/{operation}", user).json()
-        return str(upload["mediaId"]) if upload["status"] == "completed" else None
-
-    # The S3 event reaches the app through SQS and the stack's poller.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if found := media_id():
-            return found
-        time.sleep(0.1)
-    raise AssertionError("the upload did not complete")
 
 
 def test_events_missed_while_the_connection_was_dead_arrive_after_the_reconnect(
