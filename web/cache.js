@@ -280,7 +280,8 @@ export class ResourceCache {
         operationId: upload.operationId,
         filename: upload.filename,
         target: upload.target,
-        status: upload.status,
+        // A late `upload.started` must not take a completing upload back.
+        status: current?.status === 'completing' && upload.status === 'uploading' ? 'completing' : upload.status,
         userId: upload.userId,
         mediaId: upload.mediaId ?? null,
         reason,

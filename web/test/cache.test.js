@@ -147,3 +147,16 @@ describe('ResourceCache', () => {
     assert.equal(cache.get('/courses/c_1/chapters').chapters[0].version, 2);
   });
 });
+
+describe('ResourceCache upload status', () => {
+  it('keeps an upload completing when a late upload.started arrives', async () => {
+    const { api } = fakeApi({});
+    const cache = new ResourceCache({ api, userId: 'ana' });
+    const target = { type: 'library' };
+    cache.applyProgress('op_1', { bytesUploaded: 10, totalBytes: 10, filename: 'a.mp4', target });
+    cache.setUploadStatus('op_1', 'completing');
+    const upload = { operationId: 'op_1', userId: 'ana', filename: 'a.mp4', size: 10, status: 'uploading', target, bytesUploaded: 0, mediaId: null };
+    cache.applyEvent(envelope('upload.started', { channel: 'user:ana', data: { upload } }));
+    assert.deepEqual([cache.uploads()[0].status, cache.uploads()[0].bytesUploaded, cache.uploads()[0].userId], ['completing', 10, 'ana']);
+  });
+});
