@@ -167,6 +167,18 @@ def encode(envelope: Envelope, max_bytes: int) -> bytes:
     return payload
 
 
+def forget_gone(connections: ConnectionStore, connection_id: str) -> None:
+    """Delete a connection API Gateway reported gone, with its subscriptions.
+    Failing here only leaves items the TTL removes later, so it is logged and
+    never fails the delivery that found the connection gone."""
+    try:
+        connections.remove(connection_id)
+    except DomainError as err:
+        logger.warning(
+            "could not forget a gone connection", connection_id=connection_id, error=str(err)
+        )
+
+
 class BroadcastPublisher:
     """The Publisher (chalicelib/publisher.py) services publish through."""
 
@@ -230,17 +242,5 @@ class BroadcastPublisher:
         return copies
 
     def forget(self, connection_ids: Sequence[str]) -> None:
-        """Delete connections API Gateway reports gone, with their subscriptions.
-        A failure here only leaves items the TTL removes later: never fail the publish."""
 
-        def remove(connection_id: str) -> None:
-            try:
-                self._connections.remove(connection_id)
-            except DomainError as err:
-                logger.warning(
-                    "could not forget a gone connection",
-                    connection_id=connection_id,
-                    error=str(err),
-                )
-
-        self._fanout.run(remove, connection_ids)
+        self._fanout.run(lambda cid: forget_gone(self._connections, cid), connection_ids)

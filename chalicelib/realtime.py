@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chalicelib.auth import Caller, Role
-from chalicelib.broadcast import FanOut, encode
+from chalicelib.broadcast import FanOut, encode, forget_gone
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound
 from chalicelib.events import (
     Envelope,
@@ -188,15 +188,8 @@ class RealtimeService:
         payloads = [encode(envelope, self._max_bytes) for envelope in replies]
         if not self._fanout.send_in_order(connection_id, payloads):
             # The client left while we answered: forget it now rather than at
-            # the next broadcast (which would try again if this fails).
-            try:
-                self._connections.remove(connection_id)
-            except DomainError as err:
-                logger.warning(
-                    "could not forget a gone connection",
-                    connection_id=connection_id,
-                    error=str(err),
-                )
+            # the next broadcast.
+            forget_gone(self._connections, connection_id)
 
     # ---- actions -----------------------------------------------------------
     def _dispatch(self, connection_id: str, message: ClientMessage) -> list[Envelope]:
