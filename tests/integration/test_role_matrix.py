@@ -1,5 +1,5 @@
-"""Every course, chapter, member and media route against an owner, an editor,
-a viewer and a non-member: allowed, 403 or 404 exactly as docs/API.md says
+"""Every course, chapter, member and media route, and an upload into a chapter,
+against an owner, an editor, a viewer and a non-member: allowed, 403 or 404 exactly as docs/API.md says
 ("Courses, chapters and media"), and a refused call writes nothing."""
 
 from __future__ import annotations
@@ -87,6 +87,17 @@ ROUTES = [
         "/courses/{c}/chapters/{ch}/media/m_linked",
         {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
     ),
+    Route(
+        "POST",
+        "/uploads",
+        {"owner": 201, "editor": 201, "viewer": 403, "outsider": 404},
+        lambda w, u: {
+            "filename": f"{u}.mp4",
+            "contentType": "video/mp4",
+            "size": 8 * 1024 * 1024,
+            "target": {"type": "chapter", "courseId": w.course_id, "chapterId": w.chapter_id},
+        },
+    ),
     Route("GET", "/media", dict.fromkeys(USERS, 200)),
     Route("GET", "/media/m_eddie", {"owner": 404, "editor": 200, "viewer": 404, "outsider": 404}),
     Route(
@@ -116,10 +127,11 @@ def state(publisher: InMemoryPublisher) -> tuple[Any, ...]:
     c = services.container()
     scans = [
         sorted(map(repr, c.dynamodb_client.scan(TableName=name)["Items"]))
-        for name in (c.settings.courses_table, c.settings.media_table)
+        for name in (c.settings.courses_table, c.settings.media_table, c.settings.uploads_table)
     ]
     objects = c.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0)
-    return (*scans, objects, len(publisher.sent))
+    multipart = c.s3.list_multipart_uploads(Bucket=c.settings.media_bucket).get("Uploads", [])
+    return (*scans, objects, len(multipart), len(publisher.sent))
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
