@@ -133,7 +133,7 @@ def run(n: int, delay_ms: float, runs: int) -> None:
             "AWS_REGION": "us-east-1",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AUTH_JWT_SECRET": "bench-secret-that-is-long-enough",
+            "AUTH_JWT_SECRET": "bench-secret-that-is-long-enough-0123456789",
         }
     )
     from chalice.app import Chalice

@@ -64,6 +64,8 @@ def _environment() -> None:
         "AWS_REGION": REGION,
         "AUTH_MODE": "hs256",
         "AUTH_JWT_SECRET": "bench-secret-long-enough-0123456789",
+        # The publisher is replaced by a counting one; settings still require it.
+        "WEBSOCKET_ENDPOINT": "https://bench.execute-api.us-east-1.amazonaws.com/api",
     }.items():
         os.environ[name] = value
 

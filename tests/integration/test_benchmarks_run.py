@@ -1,0 +1,42 @@
+"""The benchmarks in bench/ keep running as the code changes (a tiny
+configuration each; their figures are read from full runs, not here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(*args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH_"))}
+    result = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+@pytest.mark.integration
+def test_the_progress_benchmark_runs_and_never_exceeds_four_broadcasts_a_second() -> None:
+    out = run_bench("bench.progress", "--rate", "40", "--seconds", "2")
+    assert "(max 4, limit 4)" in out
+    assert "per report (bound:" in out
+
+
+@pytest.mark.integration
+def test_the_fanout_benchmark_runs_and_prints_its_ratios() -> None:
+    out = run_bench("bench.fanout", "--connections", "40", "--delay-ms", "1", "--runs", "1")
+    assert "ratio publisher vs chalice loop" in out
+    assert "ratio publisher vs bare pool" in out
