@@ -1,6 +1,6 @@
 """Every course, chapter, member and media route, and an upload into a chapter,
-against an owner, an editor, a viewer and a non-member: allowed, 403 or 404 exactly as docs/API.md says
-("Courses, chapters and media"), and a refused call writes nothing."""
+against an owner, an editor, a viewer and a non-member: allowed, 403 or 404
+exactly as docs/API.md says ("Roles"), and a refused call writes nothing."""
 
 from __future__ import annotations
 
