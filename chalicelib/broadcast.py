@@ -3,43 +3,32 @@
 publish(event, channels), per channel: a durable event takes the channel's next
 seq and is kept for replay (chalicelib/store/events.py); then every connection
 subscribed to the channel (one index query) gets the stamped copy, posted in
-parallel through our own `apigatewaymanagementapi` client.
+parallel through our own @connections client (chalicelib/management_api.py).
 
 Why not Chalice's `app.websocket_api.send`: it is configured only inside a
 WebSocket handler (the REST and SQS Lambdas publish too), it posts one message
 at a time, and its client keeps botocore's default pool of 10 connections. Here
-the client and the thread pool are built once per Lambda container, and the
-client's connection pool is at least as large as the thread pool, otherwise
-urllib3 discards and reopens TLS connections under load.
+the client and the thread pool are built once per Lambda container, with one
+kept-alive connection per thread, so no post waits for a connection or reopens
+TLS.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib.errors import DomainError
 from chalicelib.events import Envelope
 from chalicelib.logging import logger
-from chalicelib.store.ddb import error_code
+from chalicelib.management_api import ConnectionsApi, DeliveryError
 
 if TYPE_CHECKING:
-    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
-
     from chalicelib.store.connections import ConnectionStore
     from chalicelib.store.events import EventLog
-
-# API Gateway throttles @connections per account; a throttled post is retried a
-# bounded number of times so one busy second cannot stall a publish for long.
-_RETRIED_CODES = frozenset({"LimitExceededException", "TooManyRequestsException"})
-_GONE_CODES = frozenset({"GoneException"})
 
 T = TypeVar("T")
 
@@ -55,41 +44,6 @@ class FanOutReport:
     delivered: int = 0
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-
-
-class ConnectionsApi:
-    """The @connections management API: post one message to one connection."""
-
-    def __init__(
-        self,
-        client: ApiGatewayManagementApiClient,
-        *,
-        attempts: int = 4,
-        base_delay: float = 0.05,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._client = client
-        self._attempts = attempts
-        self._base_delay = base_delay
-        self._sleep = sleep
-
-    def post(self, connection_id: str, payload: bytes) -> bool:
-        """True once delivered; False when the connection is gone. Raises
-        ClientError/BotoCoreError for anything else, after bounded retries."""
-        for attempt in range(self._attempts):
-            try:
-                self._client.post_to_connection(ConnectionId=connection_id, Data=payload)
-                return True
-            except ClientError as exc:
-                code = error_code(exc)
-                if code in _GONE_CODES:
-                    return False
-                if code not in _RETRIED_CODES or attempt + 1 == self._attempts:
-                    raise
-            # Full jitter: concurrent workers throttled together must not
-            # retry in lockstep.
-            self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class FanOut:
@@ -125,7 +79,7 @@ class FanOut:
             connection_id, payload = delivery
             try:
                 delivered = self._api.post(connection_id, payload)
-            except (ClientError, BotoCoreError) as exc:
+            except DeliveryError as exc:
                 logger.warning(
                     "post to connection failed", connection_id=connection_id, error=str(exc)
                 )
@@ -148,7 +102,7 @@ class FanOut:
             try:
                 if not self._api.post(connection_id, payload):
                     return False
-            except (ClientError, BotoCoreError) as exc:
+            except DeliveryError as exc:
                 # The rest would arrive with a hole in their order: stop here.
                 # The connection stays; its next subscribe with `since` replays.
                 logger.warning(

@@ -15,12 +15,11 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
-from chalicelib.settings import Settings, get_settings
+from chalicelib.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
 
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.completion import CompletionHandler
     from chalicelib.courses import CourseService
     from chalicelib.linking import LinkService
+    from chalicelib.management_api import ConnectionsApi
     from chalicelib.media import MediaService
     from chalicelib.progress import ProgressTracker
     from chalicelib.publisher import Publisher
@@ -214,35 +214,24 @@ class Container:
         )
 
     @cached_property
-    def connections_api(self) -> ApiGatewayManagementApiClient:
+    def connections_api(self) -> ConnectionsApi:
         """Our own @connections client: Chalice's `app.websocket_api` exists only
         inside WebSocket handlers, and REST and SQS Lambdas publish too."""
-        s = self.settings
-        # A connection pool smaller than the fan-out pool makes urllib3 discard
-        # and reopen TLS connections under load. Retries are the fan-out's own
-        # (bounded, LimitExceeded only), not botocore's. A fan-out is bound by
-        # botocore's CPU per post, so the per-request work we do not need goes:
-        # a fixed User-Agent (botocore rebuilds its default on every request)
-        # and no parameter validation (our parameters are always well-formed).
-        config = self._aws_config.merge(
-            Config(
-                max_pool_connections=max(10, s.broadcast_workers),
-                retries={"mode": "standard", "max_attempts": 1},
-                connect_timeout=2,
-                read_timeout=5,
-                user_agent="course-media-fanout",
-                parameter_validation=False,
-            )
+        from chalicelib.management_api import ConnectionsApi, SignedHttpTransport
+
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise SettingsError("no AWS credentials to sign @connections requests with")
+        transport = SignedHttpTransport(
+            self.settings.websocket_endpoint, self.settings.aws_region, credentials
         )
-        return self._session.client(
-            "apigatewaymanagementapi", endpoint_url=s.websocket_endpoint, config=config
-        )
+        return ConnectionsApi(transport)
 
     @cached_property
     def fanout(self) -> FanOut:
-        from chalicelib.broadcast import ConnectionsApi, FanOut
+        from chalicelib.broadcast import FanOut
 
-        return FanOut(ConnectionsApi(self.connections_api), self.settings.broadcast_workers)
+        return FanOut(self.connections_api, self.settings.broadcast_workers)
 
     @cached_property
     def realtime_dynamodb(self) -> DynamoDBClient:

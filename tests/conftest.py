@@ -37,9 +37,10 @@ _FAKE_ENV = {
     "AUTH_MODE": "hs256",
     "AUTH_JWT_SECRET": TEST_SECRET,
     "MEDIA_BUCKET": "course-media-test",
-    # moto accepts posts to this @connections endpoint; realtime tests attach
-    # tests/fakes.py's FakeConnectionsApi to see each connection's messages.
-    "WEBSOCKET_ENDPOINT": "https://wsapi0test.execute-api.us-east-1.amazonaws.com/api",
+    # Nothing listens on the discard port, so a post no test asked to see fails
+    # at once; realtime tests attach tests/fakes.py's FakeConnectionsApi to see
+    # each connection's messages.
+    "WEBSOCKET_ENDPOINT": "http://127.0.0.1:9/api",
 }
 for _name, _value in _FAKE_ENV.items():
     os.environ[_name] = _value

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from chalicelib.events import Envelope
+from chalicelib.management_api import ConnectionsApi
 
 
 class InMemoryPublisher:
@@ -39,23 +40,14 @@ class InMemoryPublisher:
         return [e.type for e in self.on(channel)]
 
 
-class _Http:
-    """The part of a botocore HTTP response the client reads after a short-circuit."""
-
-    def __init__(self, status_code: int) -> None:
-        self.status_code = status_code
-        self.headers: dict[str, str] = {}
-        self.content = b""
-
-
 class FakeConnectionsApi:
-    """API Gateway's @connections management API, for one boto3 client.
+    """API Gateway's @connections management API, behind our adapter.
 
-    It answers inside botocore (a `before-call` hook), so the client, its error
-    parsing and our adapter run for real: a closed connection raises the real
-    `GoneException` (410), a throttled one `LimitExceededException` (429), and
-    every connection's messages are kept apart, in order. moto's API never
-    raises GoneException and concatenates every message into one blob.
+    It stands in for the HTTP exchange only (chalicelib/management_api.py's
+    Transport), so the adapter's answers, retries and the fan-out run for real:
+    a closed connection answers 410 (gone), a throttled one 429, and every
+    connection's messages are kept apart, in order. moto's API never answers 410
+    and concatenates every message into one blob.
     """
 
     def __init__(self) -> None:
@@ -65,10 +57,9 @@ class FakeConnectionsApi:
         self._throttled: dict[str, int] = {}
         self.posts = 0
 
-    def attach(self, client: object) -> FakeConnectionsApi:
-        events = client.meta.events  # type: ignore[attr-defined]
-        events.register("before-call.apigatewaymanagementapi.PostToConnection", self._post)
-        events.register("before-call.apigatewaymanagementapi.DeleteConnection", self._delete)
+    def attach(self, api: ConnectionsApi) -> FakeConnectionsApi:
+        """Answer every post `api` makes from now on, even from a fan-out built earlier."""
+        api.transport = self
         return self
 
     def close(self, *connection_ids: str) -> None:
@@ -94,40 +85,16 @@ class FakeConnectionsApi:
         with self._lock:
             self.messages.clear()
 
-    @staticmethod
-    def _connection_id(params: dict[str, object]) -> str:
-        from urllib.parse import unquote
-
-        return unquote(str(params["url_path"]).rsplit("/", 1)[-1])
-
-    @staticmethod
-    def _error(status: int, code: str) -> tuple[_Http, dict[str, object]]:
-        return _Http(status), {
-            "Error": {"Code": code, "Message": code},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
-
-    def _post(self, params: dict[str, object], **_: object) -> tuple[_Http, dict[str, object]]:
-        connection_id = self._connection_id(params)
+    def post(self, connection_id: str, payload: bytes) -> int:
         with self._lock:
             self.posts += 1
             if connection_id in self.closed:
-                return self._error(410, "GoneException")
+                return 410
             if self._throttled.get(connection_id, 0) > 0:
                 self._throttled[connection_id] -= 1
-                return self._error(429, "LimitExceededException")
-            body = params["body"]
-            data = body if isinstance(body, bytes) else str(body).encode()
-            self.messages[connection_id].append(data)
-        return _Http(200), {"ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    def _delete(self, params: dict[str, object], **_: object) -> tuple[_Http, dict[str, object]]:
-        connection_id = self._connection_id(params)
-        with self._lock:
-            if connection_id in self.closed:
-                return self._error(410, "GoneException")
-            self.closed.add(connection_id)
-        return _Http(204), {"ResponseMetadata": {"HTTPStatusCode": 204}}
+                return 429
+            self.messages[connection_id].append(payload)
+        return 200
 
 
 class FakeWebsocketGateway:
