@@ -6,9 +6,16 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
+from chalicelib.auth import ROLES, Role
+from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.events import Envelope
+from chalicelib.ids import iso
 from chalicelib.management_api import ConnectionsApi
+from chalicelib.models import Chapter, MediaFile, MediaLink, Member
+from chalicelib.store.courses import CourseRecord, CourseSnapshot
+from chalicelib.store.media import MediaPage
 
 
 class InMemoryPublisher:
@@ -162,15 +169,6 @@ def assert_valid_events(messages: Sequence[object]) -> None:
 
 
 # ---- courses, media and links: the same contracts as chalicelib/store/* ------
-
-from datetime import datetime  # noqa: E402 - appended section
-
-from chalicelib.auth import ROLES, Role  # noqa: E402
-from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict  # noqa: E402
-from chalicelib.ids import iso  # noqa: E402
-from chalicelib.models import Chapter, MediaFile, MediaLink, Member  # noqa: E402
-from chalicelib.store.courses import CourseRecord, CourseSnapshot  # noqa: E402
-from chalicelib.store.media import MediaPage  # noqa: E402
 
 
 class InMemoryCourseStore:
