@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,11 @@ MAX_FILENAME = 255
 # How long after completing an upload a redelivered S3 event may announce it
 # again; well under the queue's visibility timeout (180 s), well over a handler's run.
 ANNOUNCE_GRACE = timedelta(seconds=60)
+# A progress broadcast claimed just before an upload closed may still be going
+# out; a terminal event waits until this long after that claim (never longer),
+# so no progress reaches a client after the upload's end. A progress fan-out
+# takes tens of milliseconds (docs/PERFORMANCE.md); a cancel waits at most this.
+PROGRESS_DRAIN = timedelta(milliseconds=500)
 KEY_PREFIX = "uploads/"
 _KEY = re.compile(r"^uploads/([^/]+)/(op_[0-9a-f]+)/([^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -178,6 +184,7 @@ class UploadService:
         policy: UploadPolicy,
         clock: Callable[[], datetime],
         metrics: Metrics | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -189,6 +196,7 @@ class UploadService:
         self._policy = policy
         self._clock = clock
         self._metrics = metrics or NoMetrics()
+        self._sleep = sleep
 
     # ---- initiate ------------------------------------------------------------
     def validate_new(
@@ -448,6 +456,7 @@ class UploadService:
             # the race and leave a completed object behind an aborted upload.
             self._storage.abort(upload.key, upload.upload_id)
         aborted = moved.upload
+        self._drain_progress(moved)
         self._announce(UploadAborted, UploadEndedData(upload=aborted, reason="aborted"), aborted)
         self._metrics.count("UploadsAborted")
         return aborted
@@ -595,6 +604,7 @@ class UploadService:
         )
         if moved is None:
             return "duplicate"
+        self._drain_progress(moved)
         self._announce_completed(moved.upload, media)
         return "completed"
 
@@ -671,9 +681,22 @@ class UploadService:
         if moved is None:
             return False
         failed = moved.upload
+        self._drain_progress(moved)
         self._announce(UploadFailed, UploadEndedData(upload=failed, reason=reason), failed)
         self._metrics.count("UploadsFailed")
         return True
+
+    def _drain_progress(self, closed: UploadRecord) -> None:
+        """Hold a terminal event back until a progress broadcast claimed before
+        the upload closed has gone out. The close stops new claims (they are
+        conditional on an open upload), so only one claimed before it can race."""
+        claimed_ms = closed.last_broadcast_at_ms
+        if claimed_ms is None:
+            return
+        drain = PROGRESS_DRAIN.total_seconds()
+        wait = claimed_ms / 1000 + drain - self._clock().timestamp()
+        if wait > 0:
+            self._sleep(min(wait, drain))
 
     def _status_of(self, operation_id: str) -> str:
         record = self._store.get(operation_id)

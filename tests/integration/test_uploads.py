@@ -15,6 +15,7 @@ from chalicelib.events import Envelope
 from chalicelib.ids import iso, utcnow
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
+from chalicelib.uploads import PROGRESS_DRAIN
 from tests.conftest import REGION
 from tests.fakes import InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
@@ -114,6 +115,23 @@ def test_aborting_an_upload_publishes_aborted_and_frees_s3(harness: Harness) -> 
     assert (status, aborted["status"]) == (200, "aborted")
     assert harness.multipart_uploads() == []
     assert harness.publisher.types_on("user:alice") == ["upload.started", "upload.aborted"]
+
+
+def test_a_cancel_right_after_a_progress_broadcast_is_announced_after_it_has_gone_out(
+    harness: Harness,
+) -> None:
+    upload = harness.start("alice", SIZE)
+    harness.call(
+        "post", f"/uploads/{upload['operationId']}/progress", "alice", {"bytesUploaded": 1}
+    )
+
+    harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
+
+    progress, aborted = harness.publisher.on("user:alice")[-2:]
+    assert (progress.type, aborted.type) == ("upload.progress", "upload.aborted")
+    # The progress broadcast had a head start of PROGRESS_DRAIN: a client can
+    # never see it arrive after the upload's end.
+    assert aborted.at - progress.at >= PROGRESS_DRAIN
 
 
 def test_an_aborted_upload_is_no_longer_open(harness: Harness) -> None:
