@@ -87,6 +87,9 @@ def parse_body(request: Request, model: type[M]) -> M:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("request body is not valid JSON") from None
+    except RecursionError:
+        # A few KB of "[[[[..." exhausts the parser's stack before any size limit.
+        raise InvalidInput("request body is nested too deeply") from None
     if not isinstance(document, dict):
         raise InvalidInput("request body must be a JSON object")
     return validate(model, document)

@@ -11,13 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from chalicelib.auth import Role
 from chalicelib.ids import iso
 
 Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+
+# Ids the server issued. Anything else cannot name a resource and is refused
+# before it reaches DynamoDB, whose key size limit would turn it into a 5xx.
+ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
+ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_PATTERN)]
+# The largest integer a request may carry: past every real size or version,
+# and within what DynamoDB's numbers (38 digits) and JavaScript hold exactly.
+MAX_INT = 2**53 - 1
 
 UploadStatus = Literal["uploading", "completing", "completed", "failed", "aborted"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "aborted"})
@@ -41,8 +49,8 @@ class LibraryTarget(WireModel):
 
 class ChapterTarget(WireModel):
     type: Literal["chapter"]
-    course_id: str
-    chapter_id: str
+    course_id: ResourceId
+    chapter_id: ResourceId
 
 
 UploadTarget = Annotated[LibraryTarget | ChapterTarget, Field(discriminator="type")]

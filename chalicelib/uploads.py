@@ -73,6 +73,8 @@ PROGRESS_DRAIN = timedelta(milliseconds=500)
 KEY_PREFIX = "uploads/"
 _KEY = re.compile(r"^uploads/([^/]+)/(op_[0-9a-f]+)/([^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# What new_id("op") issues; anything else is refused before it reaches DynamoDB.
+_OPERATION = re.compile(r"^op_[0-9a-f]{1,64}$")
 
 
 # ---- collaborators (built in chalicelib/services.py) ------------------------
@@ -286,7 +288,7 @@ class UploadService:
 
     # ---- reads -------------------------------------------------------------------
     def owned(self, user_id: str, operation_id: str) -> UploadRecord:
-        record = self._store.get(operation_id) if operation_id.startswith("op_") else None
+        record = self._store.get(operation_id) if _OPERATION.match(operation_id) else None
         if record is None or record.upload.user_id != user_id:
             raise not_found()
         return record
@@ -521,7 +523,10 @@ class UploadService:
                 single_put=single,
             )
             if single:
-                return self._storage.presign_put(upload.key, upload.content_type), upload.key
+                return (
+                    self._storage.presign_put(upload.key, upload.content_type, upload.size),
+                    upload.key,
+                )
             return self._storage.presign_create(upload.key, upload.content_type), upload.key
         record = self.owned_by_key(user_id, key)
         if record.upload.upload_id != upload_id:

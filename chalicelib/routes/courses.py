@@ -16,7 +16,15 @@ from chalicelib.auth import USER_ID, Role
 from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
-from chalicelib.models import Chapter, Course, Member, WireModel
+from chalicelib.models import (
+    ID_PATTERN,
+    MAX_INT,
+    Chapter,
+    Course,
+    Member,
+    ResourceId,
+    WireModel,
+)
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 
@@ -27,12 +35,10 @@ CHAPTER = COURSE + "/chapters/{chapterId}"
 CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
 
 
-# Ids the server issued; anything else cannot name a resource and is refused
-# before it reaches DynamoDB (whose key size limit would turn it into a 5xx).
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_ID = re.compile(ID_PATTERN)
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_ID.pattern)]
+Id = ResourceId
 
 
 class StrictRequest(WireModel):
@@ -52,7 +58,7 @@ class CreateChapter(StrictRequest):
 
 
 class PatchChapter(StrictRequest):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
     title: Title | None = None
     item_order: list[Id] | None = Field(default=None, max_length=MAX_CHAPTER_ITEMS)
 

@@ -12,7 +12,7 @@ from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field
 
 from chalicelib.http import api_doc, json_response, parse_body, validate
-from chalicelib.models import Timestamp, Upload, UploadPart, UploadTarget, WireModel
+from chalicelib.models import MAX_INT, Timestamp, Upload, UploadPart, UploadTarget, WireModel
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 from chalicelib.store.multipart import MAX_PARTS
@@ -30,7 +30,7 @@ class StrictRequest(WireModel):
 class InitiateRequest(StrictRequest):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=3, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(;.*)?$")
-    size: int
+    size: int = Field(le=MAX_INT)  # real limits are the service's (413)
     target: UploadTarget
 
 
@@ -44,7 +44,7 @@ class PartsResponse(WireModel):
 
 
 class ProgressRequest(StrictRequest):
-    bytes_uploaded: int = Field(ge=0)
+    bytes_uploaded: int = Field(ge=0, le=MAX_INT)
 
 
 class ProgressAccepted(WireModel):

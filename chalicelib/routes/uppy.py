@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
-from chalicelib.models import ChapterTarget, LibraryTarget, UploadTarget
+from chalicelib.models import MAX_INT, ChapterTarget, LibraryTarget, UploadTarget
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 from chalicelib.store.multipart import MAX_PARTS
@@ -86,7 +86,7 @@ class BatchSigned(CompanionModel):
 class SignFile(CompanionModel):
     name: str = Field(min_length=1, max_length=255)
     type: str = Field(min_length=3, max_length=255)
-    size: int
+    size: int = Field(le=MAX_INT)
     meta: dict[str, Any] = Field(default_factory=dict, max_length=64)
 
 
@@ -98,7 +98,8 @@ class SignRequest(CompanionModel):
     key: str = Field(min_length=1, max_length=MAX_ID)
     uploadId: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # noqa: N815
     partNumber: int | None = None  # noqa: N815
-    expiresIn: int | None = Field(default=None, ge=1)  # noqa: N815
+    # Uppy sends it; the server's own expiry applies (SigV4 allows at most 7 days).
+    expiresIn: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)  # noqa: N815
     contentType: str | None = Field(default=None, max_length=255)  # noqa: N815
     file: SignFile | None = None
 
@@ -137,7 +138,8 @@ def target_from(meta: dict[str, Any]) -> UploadTarget:
 
 def size_from(meta: dict[str, Any]) -> int:
     size = meta.get("size")
-    if isinstance(size, str) and size.isdigit():
+    # isdigit() alone accepts "²", which int() refuses.
+    if isinstance(size, str) and size.isascii() and size.isdigit():
         size = int(size)
     if not isinstance(size, int) or isinstance(size, bool):
         raise InvalidInput(
@@ -155,7 +157,7 @@ def _query(model: type[KeyQuery]) -> Any:
 def _part_numbers(raw: str) -> list[int]:
     numbers = []
     for item in raw.split(","):
-        if not item.strip().isdigit():
+        if not (item.strip().isascii() and item.strip().isdigit()):
             raise InvalidInput(
                 f"the part numbers must be numbers between 1 and {MAX_PARTS}",
                 code="invalid_part_number",

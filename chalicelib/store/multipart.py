@@ -163,8 +163,12 @@ class MultipartStorage:
     def presign_create(self, key: str, content_type: str) -> str:
         return self._presign("create_multipart_upload", {"Key": key, "ContentType": content_type})
 
-    def presign_put(self, key: str, content_type: str) -> str:
-        return self._presign("put_object", {"Key": key, "ContentType": content_type})
+    def presign_put(self, key: str, content_type: str, size: int) -> str:
+        # The length is signed: S3 refuses a body of any other size, so the URL
+        # cannot carry more than the size the upload was checked for.
+        return self._presign(
+            "put_object", {"Key": key, "ContentType": content_type, "ContentLength": size}
+        )
 
     def presign_list_parts(self, key: str, upload_id: str) -> str:
         return self._presign("list_parts", {"Key": key, "UploadId": upload_id})

@@ -144,6 +144,16 @@ def _string_limits(model: type[BaseModel]) -> dict[str, int]:
     return limits
 
 
+def _integer_fields(model: type[BaseModel]) -> list[str]:
+    """Top-level integer fields (nullable ones included)."""
+    root = _schema(model)
+    return [
+        name
+        for name, prop in root.get("properties", {}).items()
+        if any(alt.get("type") == "integer" for alt in _alternatives(prop, root))
+    ]
+
+
 def _unbounded_strings(model: type[BaseModel]) -> list[str]:
     """Every string, nested models included, that has no max length."""
     root = _schema(model)
@@ -358,6 +368,26 @@ def test_a_string_past_its_max_length_is_400_naming_it_and_writes_nothing(
     for name, limit in _string_limits(route.body).items():
         error = _ok(world.send(route, json.dumps({name: "x" * (limit + 1)})), (400,))
         assert name in [d.get("field") for d in error["details"]], (name, error)
+    assert world.state() == before
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: r.id)
+def test_deeply_nested_json_is_400_and_writes_nothing(world: World, route: Route) -> None:
+    # Small enough for the size limit, deep enough to exhaust the JSON parser's stack.
+    _sweep(world, route, [("[" * 5000, (400,)), ('{"a":' * 5000, (400,))])
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: r.id)
+def test_an_integer_past_any_real_value_is_400_naming_it_and_writes_nothing(
+    world: World, route: Route
+) -> None:
+    assert route.body is not None
+    before = world.state()
+    for name in _integer_fields(route.body):
+        # 41 digits: more than DynamoDB's numbers hold, so it must never get that far.
+        error = _ok(world.send(route, json.dumps({name: 10**40})), (400, 413))
+        if error["code"] != "too_large":
+            assert name in [d.get("field") for d in error["details"]], (name, error)
     assert world.state() == before
 
 

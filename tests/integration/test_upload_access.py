@@ -213,10 +213,25 @@ def test_an_unknown_operation_is_404_and_never_reaches_s3(
             ("post", "/uploads/{op}/complete", {}),
             ("delete", "/uploads/{op}", None),
             ("get", "/uploads/not-an-operation", None),
+            # Longer than a DynamoDB key may be: refused before it gets there.
+            ("get", "/uploads/op_" + "a" * 3000, None),
+            ("post", "/uploads/op_" + "a" * 3000 + "/progress", {"bytesUploaded": 1}),
         ]
     ]
 
     assert {(s, b["error"]["code"]) for s, b in answers} == {(404, "upload_not_found")}
+    assert s3_calls == []
+
+
+def test_a_chapter_target_with_ids_no_course_can_have_is_400_before_s3(
+    harness: Harness, s3_calls: list[str]
+) -> None:
+    target = {"type": "chapter", "courseId": "c" * 2000, "chapterId": "ch_1"}
+
+    status, body = harness.call("post", "/uploads", "alice", _new(target=target))
+
+    assert (status, body["error"]["code"]) == (400, "validation_error")
+    assert "target.chapter.courseId" in [d["field"] for d in body["error"]["details"]]
     assert s3_calls == []
 
 

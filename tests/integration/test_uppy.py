@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -104,10 +104,17 @@ def test_companion_batch_with_a_bad_part_number_is_refused(harness: Harness) -> 
         harness.call("get", f"/s3/multipart/{uid}/batch?key={key}&partNumbers={numbers}", "alice")[
             0
         ]
-        for numbers in ("0", "10001", "1,x", "")
+        for numbers in ("0", "10001", "1,x", "", quote("1,²"))
     ]
 
-    assert answers == [400, 400, 400, 400]
+    assert answers == [400, 400, 400, 400, 400]
+
+
+def test_companion_create_with_a_size_in_non_ascii_digits_is_refused(harness: Harness) -> None:
+    status, body = _companion_create(harness, "alice", {"size": "²"})
+
+    assert (status, body["error"]["code"]) == (400, "invalid_size")
+    assert harness.multipart_uploads() == []
 
 
 def _sign(h: Harness, user: str, **request: Any) -> dict[str, Any]:
@@ -146,6 +153,15 @@ def test_sign_request_carries_a_browser_created_multipart_upload_to_completed(
     harness.deliver(harness.s3_messages())
 
     assert harness.publisher.types_on("user:alice") == ["upload.started", "upload.completed"]
+
+
+def test_a_single_put_url_only_accepts_the_declared_length(harness: Harness) -> None:
+    signed = _sign(harness, "alice", method="PUT", key="proposed", file={**FILE, "size": 1000})
+
+    query = parse_qs(urlsplit(signed["url"]).query)
+    # S3 refuses a body of any other length, so the URL cannot carry a bigger file
+    # than the size checked against the limits (moto does not check signatures).
+    assert "content-length" in query["X-Amz-SignedHeaders"][0].split(";")
 
 
 def test_sign_request_carries_a_single_put_to_completed(harness: Harness) -> None:
