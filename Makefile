@@ -13,16 +13,21 @@ OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-.PHONY: install run test lint typecheck package docs pytest browser-deps clean
+.PHONY: install run test lint typecheck package docs pytest browser-deps npm-deps clean
+
+# uv installs the same pinned set as pip would, in seconds instead of the
+# minutes pip takes here, which keeps a fresh clone's first `make run` short.
+UV_VERSION := 0.13.9
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) npm-deps
 	$(BIN)/python -m devstack
 
 # CI runs exactly this (.ci/run). Each step stops the build on failure.
@@ -59,17 +64,20 @@ pytest: $(STAMP)
 
 # What the browser tests need beyond Python: Debian's Chromium, installed with
 # apt-get where we are root (CI is); elsewhere the browser tests skip and say
-# why. And unmodified Uppy from the npm registry for the Uppy test (package.json,
-# into the gitignored node_modules/, which the local stack serves).
-browser-deps:
+# why. And the npm packages below.
+browser-deps: npm-deps
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "browser-deps: installing chromium"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "browser-deps: not root: Chromium not installed, the browser tests will skip"; fi
+
+# Unmodified Uppy from the npm registry (package.json, into the gitignored
+# node_modules/, which the local stack serves for web/uppy.html and the Uppy test).
+npm-deps:
 	@if [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
 	elif command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "browser-deps: npm not found: the Uppy test will skip"; fi
+	else echo "npm-deps: npm not found: web/uppy.html and the Uppy test need it"; fi
 
 docs: $(STAMP)
 	$(BIN)/python -m scripts.gen_docs
