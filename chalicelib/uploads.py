@@ -71,10 +71,11 @@ ANNOUNCE_GRACE = timedelta(seconds=60)
 # takes tens of milliseconds (docs/PERFORMANCE.md); a cancel waits at most this.
 PROGRESS_DRAIN = timedelta(milliseconds=500)
 KEY_PREFIX = "uploads/"
-_KEY = re.compile(r"^uploads/([^/]+)/(op_[0-9a-f]+)/([^/]+)$")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # What new_id("op") issues; anything else is refused before it reaches DynamoDB.
-_OPERATION = re.compile(r"^op_[0-9a-f]{1,64}$")
+_OPERATION_ID = r"op_[0-9a-f]{1,64}"
+_OPERATION = re.compile(f"^{_OPERATION_ID}$")
+_KEY = re.compile(rf"^uploads/([^/]+)/({_OPERATION_ID})/([^/]+)$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # ---- collaborators (built in chalicelib/services.py) ------------------------
