@@ -14,23 +14,28 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Annotated, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from chalicelib.auth import Caller, Role
 from chalicelib.broadcast import FanOut, encode, forget_gone
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound
 from chalicelib.events import (
+    ACTIONS,
+    CLIENT_MESSAGE,
+    ClientMessage,
     Envelope,
     Error,
     ErrorData,
+    PingMessage,
     Pong,
     PongData,
     Subscribed,
     SubscribedData,
     Unsubscribed,
     UnsubscribedData,
+    UnsubscribeMessage,
     UploadProgress,
     user_channel,
 )
@@ -43,7 +48,6 @@ if TYPE_CHECKING:
 
 # The channel grammar of chalicelib/events.py: `user:{userId}` / `course:{courseId}`.
 CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})$")
-MAX_CHANNEL_LENGTH = 140
 # Replies go out one after another (their order is the point), at a round trip
 # each: more missed events than this would not fit in one Lambda invocation.
 # The client is told the replay is incomplete and refetches instead.
@@ -62,33 +66,7 @@ class UploadsProgress(Protocol):
     def current_progress(self, channel: str) -> list[UploadProgress]: ...
 
 
-# ---- client messages --------------------------------------------------------
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class SubscribeMessage(_Message):
-    action: Literal["subscribe"]
-    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
-    since: int | None = Field(default=None, ge=0)
-
-
-class UnsubscribeMessage(_Message):
-    action: Literal["unsubscribe"]
-    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
-
-
-class PingMessage(_Message):
-    action: Literal["ping"]
-
-
-ClientMessage = Annotated[
-    SubscribeMessage | UnsubscribeMessage | PingMessage, Field(discriminator="action")
-]
-CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-ACTIONS = ("subscribe", "unsubscribe", "ping")
+# ---- client messages (their models are in chalicelib/events.py) ------------
 
 
 def parse_message(body: str | None) -> ClientMessage:

@@ -18,6 +18,23 @@ class SettingsError(RuntimeError):
     """The environment does not describe a runnable deployment."""
 
 
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash output (256
+# bits). One rule for the server, the local stack and scripts/mint_token.py, so
+# a secret one of them accepts is never refused by another.
+MIN_HS256_SECRET_LENGTH = 32
+HS256_SECRET_RULE = (
+    f"AUTH_JWT_SECRET must be at least {MIN_HS256_SECRET_LENGTH} characters "
+    "(256 bits, RFC 7518 section 3.2) in hs256 mode"
+)
+
+
+def hs256_secret_problem(secret: str) -> str | None:
+    """Why `secret` cannot sign HS256 tokens, or None when it can."""
+    if len(secret) < MIN_HS256_SECRET_LENGTH:
+        return f"{HS256_SECRET_RULE}; this one has {len(secret)}"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
@@ -68,9 +85,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:
-        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (256 bits).
-        if self.auth_mode == "hs256" and len(self.auth_jwt_secret) < 32:
-            raise ValueError("AUTH_JWT_SECRET must be at least 32 characters in hs256 mode")
+        if self.auth_mode == "hs256" and (problem := hs256_secret_problem(self.auth_jwt_secret)):
+            raise ValueError(problem)
         if self.auth_mode == "jwks" and not (
             self.auth_jwks_url and self.auth_issuer and self.auth_audience
         ):

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.settings import hs256_secret_problem
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # A fixed development secret keeps tokens valid across restarts of the stack.
@@ -105,12 +107,17 @@ def parse(argv: list[str] | None = None) -> Options:
         "(DEVSTACK_SCHEDULE_SECONDS)",
     )
     args = parser.parse_args(argv)
+    # A secret the app would refuse must stop the stack here, with the rule, rather
+    # than be swapped for the development one: tokens signed elsewhere with it
+    # would all get 401 with nothing saying why.
     secret = env.get("AUTH_JWT_SECRET", "")
+    if secret and (problem := hs256_secret_problem(secret)):
+        parser.error(f"{problem}; unset it to use the development secret")
     return Options(
         host=args.host,
         port=args.port,
         moto_port=args.moto_port,
-        secret=secret if len(secret) >= 32 else DEV_SECRET,
+        secret=secret or DEV_SECRET,
         web_dir=args.web_dir,
         seed=not args.no_seed,
         log_level=args.log_level,

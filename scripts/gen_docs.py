@@ -173,7 +173,15 @@ def openapi() -> dict[str, Any]:
             "their pydantic models; do not edit. See docs/API.md.",
         },
         "servers": [
-            {"url": "http://127.0.0.1:8000/api", "description": "the local stack (make run)"},
+            {
+                # The port is the stack's --port / DEVSTACK_PORT (tests use free ones).
+                "url": "http://{host}:{port}/api",
+                "description": "the local stack (make run)",
+                "variables": {
+                    "host": {"default": "127.0.0.1", "description": "--host / DEVSTACK_HOST"},
+                    "port": {"default": "8000", "description": "--port / DEVSTACK_PORT"},
+                },
+            },
             {
                 "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/api",
                 "description": "a deployed stack (the EndpointURL output)",

@@ -15,6 +15,7 @@ import os
 import sys
 
 from chalicelib.auth import USER_ID, mint_token
+from chalicelib.settings import hs256_secret_problem
 from devstack.options import DEV_SECRET
 
 
@@ -27,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     secret = args.secret or os.environ.get("AUTH_JWT_SECRET") or DEV_SECRET
     if not USER_ID.match(args.user):
         parser.error(f"{args.user!r} is not a valid user id (letters, digits, ._@+-)")
-    if len(secret) < 16:
-        parser.error("the secret must be at least 16 characters (as the server demands)")
+    if problem := hs256_secret_problem(secret):
+        parser.error(problem)
     if args.ttl <= 0:
         parser.error("--ttl must be positive")
     print(mint_token(secret, args.user, args.ttl))

@@ -39,3 +39,12 @@ def test_a_user_id_unfit_for_keys_is_refused() -> None:
     with pytest.raises(SystemExit) as exited:
         mint_token.main(["a/b"])
     assert exited.value.code == 2
+
+
+def test_a_secret_the_server_would_refuse_is_refused_with_the_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        mint_token.main(["alice", "--secret", "x" * 20])
+    assert exited.value.code == 2
+    assert "at least 32 characters" in capsys.readouterr().err

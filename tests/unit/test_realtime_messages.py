@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.errors import InvalidInput
-from chalicelib.realtime import PingMessage, SubscribeMessage, UnsubscribeMessage, parse_message
+from chalicelib.events import PingMessage, SubscribeMessage, UnsubscribeMessage
+from chalicelib.realtime import parse_message
 
 
 def test_subscribe_with_since_is_read() -> None:
