@@ -62,7 +62,7 @@ class CompletionHandler:
                     outcome = self._uploads.object_created(key, size)
                     logger.info("object created", extra={"key": key, "outcome": outcome})
             except DomainError as err:
-                if err.status < 500:
+                if not err.retryable and err.status < 500:
                     logger.warning("dropping an S3 event", extra={"code": err.code})
                     continue
                 logger.exception("S3 event failed; SQS will redeliver it")

@@ -16,6 +16,9 @@ from chalice.app import ChaliceUnhandledError
 class DomainError(ChaliceUnhandledError):
     status = 500
     code = "internal_error"
+    # Seconds after which a retry may succeed (the Retry-After header); None for
+    # errors a retry cannot fix.
+    retry_after: int | None = None
 
     def __init__(
         self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None
@@ -25,6 +28,12 @@ class DomainError(ChaliceUnhandledError):
         if code is not None:
             self.code = code
         self.details: list[dict[str, Any]] = details or []
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed later (throttling, an outage):
+        an S3 event that failed so is redelivered, not dropped."""
+        return self.retry_after is not None
 
 
 class InvalidInput(DomainError):
@@ -66,6 +75,7 @@ class TooLarge(DomainError):
 class Throttled(DomainError):
     status = 429
     code = "throttled"
+    retry_after = 1
 
 
 class Unavailable(DomainError):
@@ -73,3 +83,6 @@ class Unavailable(DomainError):
 
     status = 503
     code = "unavailable"
+    # Long enough for botocore's own retries to have given up on a blip,
+    # short enough that a browser's retry lands once a failover is done.
+    retry_after = 5

@@ -51,8 +51,8 @@ def error_body(
 
 def error_response(err: DomainError) -> Response:
     headers: dict[str, str | list[str]] = dict(JSON_HEADERS)
-    if err.status == 429:
-        headers["Retry-After"] = "1"
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(err.retry_after)
     return Response(
         body=error_body(err.code, err.message, err.details), status_code=err.status, headers=headers
     )

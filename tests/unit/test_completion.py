@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from chalicelib.completion import CompletionHandler, s3_records
-from chalicelib.errors import InvalidInput, Unavailable
+from chalicelib.errors import InvalidInput, Throttled, Unavailable
 
 
 def _message(
@@ -50,6 +50,16 @@ def test_a_record_that_can_never_succeed_is_dropped_not_retried() -> None:
     result = CompletionHandler(uploads).handle([_message("m1", ("uploads/a/op_1/a.mp4", 1))])
 
     assert result == {"batchItemFailures": []}
+
+
+def test_a_throttled_record_is_redelivered_not_dropped() -> None:
+    # A 429 is a client error on the wire, but a throttled table is no reason
+    # to lose the S3 event: SQS delivers it again once DynamoDB has capacity.
+    uploads = RecordingUploads({"uploads/a/op_1/a.mp4": Throttled("slow down")})
+
+    result = CompletionHandler(uploads).handle([_message("m1", ("uploads/a/op_1/a.mp4", 1))])
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
 
 def test_unreadable_messages_and_test_events_are_dropped() -> None:
