@@ -7,6 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from chalicelib.auth import ROLES, Role
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
@@ -132,7 +133,7 @@ class FakeWebsocketGateway:
             **extra,
         }
 
-    def _invoke(self, handler: str, event: dict[str, object]) -> dict[str, object]:
+    def _invoke(self, handler: str, event: dict[str, object]) -> dict[str, Any]:
         response = self._lambda.invoke(handler, event)  # type: ignore[attr-defined]
         return dict(response.payload)
 
@@ -141,9 +142,13 @@ class FakeWebsocketGateway:
         if connection_id is None:
             self._next += 1
             connection_id = f"conn{self._next:04d}="
+        return connection_id, int(str(self.connect_answer(token, connection_id)["statusCode"]))
+
+    def connect_answer(self, token: str | None, connection_id: str) -> dict[str, Any]:
+        """The handler's whole answer to `$connect`: status, headers and body."""
         params = {"token": token} if token is not None else None
         event = self._event("$connect", connection_id, queryStringParameters=params)
-        return connection_id, int(str(self._invoke("on_ws_connect", event)["statusCode"]))
+        return self._invoke("on_ws_connect", event)
 
     def send(self, connection_id: str, body: str | None) -> None:
         self._invoke("on_ws_message", self._event("$default", connection_id, body=body))

@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import NotFound, Throttled
-from chalicelib.store.ddb import error_code, from_ddb, to_ddb, translate
+from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, error_code, translate
+from chalicelib.store.ddb import from_ddb, to_ddb
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,7 +57,7 @@ def _pk(connection_id: str) -> str:
     return f"{_PK_PREFIX}{connection_id}"
 
 
-def _failed(exc: ClientError, doing: str) -> Exception:
+def _failed(exc: AwsError, doing: str) -> Exception:
     return translate(exc, doing, code="connection_store_unavailable")
 
 
@@ -229,7 +230,7 @@ class ConnectionStore:
                 Key=to_ddb(_connection_key(connection_id)),
                 ConsistentRead=True,
             ).get("Item")
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, "reading a connection") from None
         return from_ddb(found) if found is not None else None
 
@@ -241,6 +242,8 @@ class ConnectionStore:
                 reasons = exc.response.get("CancellationReasons", [])
                 if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                     raise NotFound("the connection is closed", code="connection_closed") from None
+            raise _failed(exc, doing) from None
+        except BotoCoreError as exc:
             raise _failed(exc, doing) from None
 
     def _query(self, doing: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -255,7 +258,7 @@ class ConnectionStore:
                 if "LastEvaluatedKey" not in page:
                     return items
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, doing) from None
 
     def _write_batches(self, requests: list[dict[str, Any]], doing: str) -> None:
@@ -266,7 +269,7 @@ class ConnectionStore:
             for attempt in range(5):
                 try:
                     result = self._ddb.batch_write_item(RequestItems=pending)
-                except ClientError as exc:
+                except AWS_ERRORS as exc:
                     raise _failed(exc, doing) from None
                 pending = dict(result.get("UnprocessedItems") or {})
                 if not pending:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.auth import ROLES, Role
-from chalicelib.errors import Conflict, NotFound, Unavailable, VersionConflict
+from chalicelib.errors import Conflict, DomainError, NotFound, VersionConflict
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, ChapterItem, Member
+from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, error_code, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -92,18 +93,14 @@ def _role(value: Any) -> Role:
     raise ValueError(f"unknown role {value!r}")
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def cancellation_codes(exc: ClientError) -> list[str]:
     """Per-item reasons of a cancelled transaction ('None' for items that passed)."""
     reasons: Any = exc.response.get("CancellationReasons") or []
     return [str(r.get("Code", "None")) for r in reasons]
 
 
-def unavailable(exc: ClientError) -> Unavailable:
-    return Unavailable(f"the course store failed ({_code(exc)})", code="store_unavailable")
+def unavailable(exc: AwsError) -> DomainError:
+    return translate(exc, "using the course store", code="store_unavailable")
 
 
 class CourseStore:
@@ -118,7 +115,7 @@ class CourseStore:
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         try:
             return self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise unavailable(exc) from exc
 
     def role_of(self, course_id: str, user_id: str) -> Role | None:
@@ -147,7 +144,7 @@ class CourseStore:
                 if "LastEvaluatedKey" not in page:
                     return items
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise unavailable(exc) from exc
 
     def list_chapters(self, course_id: str) -> list[Chapter]:
@@ -208,7 +205,7 @@ class CourseStore:
                     {"Put": {"TableName": self.table_name, "Item": owner}},
                 ]
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise unavailable(exc) from exc
 
     def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None:
@@ -263,8 +260,10 @@ class CourseStore:
     def _transact(self, items: list[Any]) -> None:
         try:
             self._table.meta.client.transact_write_items(TransactItems=items)
+        except BotoCoreError as exc:
+            raise unavailable(exc) from None
         except ClientError as exc:
-            if _code(exc) != "TransactionCanceledException":
+            if error_code(exc) != "TransactionCanceledException":
                 raise unavailable(exc) from exc
             codes = cancellation_codes(exc)
             # A stale read of the member outranks the owner count: the caller's
@@ -286,9 +285,11 @@ class CourseStore:
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 raise NotFound("course not found", code="course_not_found") from None
             raise unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise unavailable(exc) from None
         return int(str(got["Attributes"]["nextPosition"]))
 
     def put_chapter(self, chapter: Chapter) -> None:
@@ -296,7 +297,7 @@ class CourseStore:
             self._table.put_item(
                 Item=chapter_to_item(chapter), ConditionExpression="attribute_not_exists(pk)"
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise unavailable(exc) from exc
 
     def replace_chapter(self, chapter: Chapter, expected_version: int) -> None:
@@ -308,6 +309,8 @@ class CourseStore:
                 ExpressionAttributeValues={":expected": expected_version},
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 raise VersionConflict("the chapter changed since that version") from None
             raise unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise unavailable(exc) from None

@@ -17,10 +17,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.events import Envelope, parse_event
-from chalicelib.store.ddb import from_ddb, to_ddb, translate
+from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, translate
+from chalicelib.store.ddb import from_ddb, to_ddb
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,7 +31,7 @@ _HEAD_SEQ = 0
 MAX_STORED_EVENT_BYTES = 350 * 1024
 
 
-def _failed(exc: ClientError, doing: str) -> Exception:
+def _failed(exc: AwsError, doing: str) -> Exception:
     return translate(exc, doing, code="event_log_unavailable")
 
 
@@ -61,7 +60,7 @@ class EventLog:
                 ExpressionAttributeValues=to_ddb({":one": 1}),
                 ReturnValues="UPDATED_NEW",
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, "numbering an event") from None
         seq = int(from_ddb(head["Attributes"])["last"])
         stamped = event.on_channel(channel, seq)
@@ -80,7 +79,7 @@ class EventLog:
                     }
                 ),
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, "storing an event") from None
         return stamped
 
@@ -92,7 +91,7 @@ class EventLog:
                 Key=to_ddb({"channel": channel, "seq": _HEAD_SEQ}),
                 ConsistentRead=True,
             ).get("Item")
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, "reading a channel's seq") from None
         return int(from_ddb(item)["last"]) if item else 0
 
@@ -126,5 +125,5 @@ class EventLog:
                 if "LastEvaluatedKey" not in page:
                     return events
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _failed(exc, "replaying a channel") from None

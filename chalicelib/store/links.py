@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import Conflict, Forbidden, NotFound, Unavailable, VersionConflict
+from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.models import Chapter, MediaLink
+from chalicelib.store.aws_errors import error_code, translate
 from chalicelib.store.courses import (
     cancellation_codes,
     chapter_to_item,
@@ -100,12 +101,11 @@ class LinkStore:
         ]
         try:
             self._client.transact_write_items(TransactItems=items)
+        except BotoCoreError as exc:
+            raise translate(exc, "linking media", code="store_unavailable") from None
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code != "TransactionCanceledException":
-                raise Unavailable(
-                    f"the link transaction failed ({code})", code="store_unavailable"
-                ) from exc
+            if error_code(exc) != "TransactionCanceledException":
+                raise translate(exc, "linking media", code="store_unavailable") from None
             raise _cancelled(cancellation_codes(exc)) from None
 
 

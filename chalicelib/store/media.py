@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as _urlquote
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import Conflict, InvalidInput, NotFound, Unavailable
+from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound
 from chalicelib.models import MediaFile, MediaLink
+from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, error_code, translate, translated
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -56,12 +57,8 @@ def media_from_item(raw: dict[str, Any]) -> MediaFile:
     )
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _unavailable(exc: ClientError) -> Unavailable:
-    return Unavailable(f"the media store failed ({_code(exc)})", code="store_unavailable")
+def _unavailable(exc: AwsError) -> DomainError:
+    return translate(exc, "using the media store", code="store_unavailable")
 
 
 class MediaPage:
@@ -84,15 +81,17 @@ class MediaStore:
                 Item=media_to_item(media), ConditionExpression="attribute_not_exists(mediaId)"
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from None
         return True
 
     def get(self, media_id: str) -> MediaFile | None:
         try:
             got = self._table.get_item(Key={"mediaId": media_id}, ConsistentRead=True)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise _unavailable(exc) from exc
         item = got.get("Item")
         return media_from_item(item) if item else None
@@ -112,9 +111,11 @@ class MediaStore:
         try:
             page = self._table.query(**kwargs)
         except ClientError as exc:
-            if _code(exc) == "ValidationException":
+            if error_code(exc) == "ValidationException":
                 raise InvalidInput("nextToken is not valid", code="invalid_next_token") from None
             raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from None
         last = page.get("LastEvaluatedKey")
         return MediaPage(
             [media_from_item(i) for i in page.get("Items", [])],
@@ -131,7 +132,7 @@ class MediaStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise _unavailable(exc) from exc
             old: Any = exc.response.get("Item")
             if old is None or old.get("userId", {}).get("S") != owner:
@@ -139,6 +140,8 @@ class MediaStore:
             raise Conflict(
                 "the media file is linked into a chapter; unlink it first", code="media_linked"
             ) from None
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from None
 
 
 def quote(filename: str) -> str:
@@ -155,12 +158,8 @@ class S3Objects:
 
     def delete(self, key: str) -> None:
         # DeleteObject succeeds for a missing key, so a retried delete is harmless.
-        try:
+        with translated("deleting a media object", code="bucket_unavailable"):
             self._s3.delete_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
-            raise Unavailable(
-                f"the media bucket failed ({_code(exc)})", code="bucket_unavailable"
-            ) from exc
 
     def download_url(self, key: str, filename: str) -> str:
         # Presigning is local computation: no request, so no AWS error to map.

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import Conflict, InvalidInput, Unavailable
-from chalicelib.logging import logger
+from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.models import UploadPart
+from chalicelib.store.aws_errors import AwsError, error_code, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,10 +29,6 @@ MAX_PARTS = 10_000
 MAX_SINGLE_PUT = 5 * 1024**3
 
 _BAD_PARTS = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ class MultipartStorage:
                     MaxParts=self._parts_page_size,
                 )
             except ClientError as exc:
-                if _code(exc) == "NoSuchUpload":
+                if error_code(exc) == "NoSuchUpload":
                     return parts
                 raise self._unavailable(exc, "list_parts") from None
             except BotoCoreError as exc:
@@ -107,7 +103,7 @@ class MultipartStorage:
                 },
             )
         except ClientError as exc:
-            code = _code(exc)
+            code = error_code(exc)
             if code in _BAD_PARTS:
                 raise InvalidInput(
                     "S3 refused the parts: " + str(exc.response["Error"].get("Message", code)),
@@ -132,7 +128,7 @@ class MultipartStorage:
         try:
             self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except ClientError as exc:
-            if _code(exc) not in {"NoSuchUpload", "404"}:
+            if error_code(exc) not in {"NoSuchUpload", "404"}:
                 raise self._unavailable(exc, "abort") from None
         except BotoCoreError as exc:
             raise self._unavailable(exc, "abort") from None
@@ -149,8 +145,10 @@ class MultipartStorage:
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
                 return None
+            raise self._unavailable(exc, "head") from None
+        except BotoCoreError as exc:
             raise self._unavailable(exc, "head") from None
         return int(head["ContentLength"])
 
@@ -190,7 +188,5 @@ class MultipartStorage:
         return f"{self._s3.meta.endpoint_url}/{self.bucket}/{key}"
 
     @staticmethod
-    def _unavailable(exc: Exception, action: str) -> Unavailable:
-        code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-        logger.warning("s3 call failed", extra={"action": action, "code": code})
-        return Unavailable(f"storage is unavailable ({action})", code="storage_unavailable")
+    def _unavailable(exc: AwsError, action: str) -> DomainError:
+        return translate(exc, f"calling S3 ({action})", code="storage_unavailable")

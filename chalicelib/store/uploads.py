@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import Conflict, NotFound, Unavailable
-from chalicelib.logging import logger
+from chalicelib.errors import Conflict, DomainError, NotFound
 from chalicelib.models import OPEN_STATUSES, ChapterTarget, Upload, UploadStatus
+from chalicelib.store.aws_errors import AwsError, error_code, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -102,14 +102,8 @@ def item_from_upload(upload: Upload, source: Source) -> dict[str, Any]:
     return item
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _unavailable(exc: Exception) -> Unavailable:
-    code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-    logger.warning("uploads table call failed", extra={"code": code})
-    return Unavailable("the uploads table is unavailable", code="store_unavailable")
+def _unavailable(exc: AwsError) -> DomainError:
+    return translate(exc, "using the uploads table", code="store_unavailable")
 
 
 def not_found() -> NotFound:
@@ -132,7 +126,7 @@ class UploadStore:
                 ConditionExpression="attribute_not_exists(operationId)",
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 raise Conflict("the operation exists already", code="duplicate_operation") from None
             raise _unavailable(exc) from None
         except BotoCoreError as exc:
@@ -163,7 +157,7 @@ class UploadStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise _unavailable(exc) from None
             old: Any = dict(exc.response).get("Item")
             if not old:
@@ -275,7 +269,7 @@ class UploadStore:
         try:
             response = self._table.update_item(**kwargs)
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise _unavailable(exc) from None
         except BotoCoreError as exc:
