@@ -6,6 +6,7 @@
 - `/dev/token?user=NAME`: a development token (HS256)
 - `/dev/demo`, `/dev/status`, `/dev/connections`: the demo course, what runs, open sockets
 - `POST /dev/schedules/{name}`: run a scheduled handler now
+- `GET`/`PUT /dev/faults`: the failures injected on demand (devstack/faults.py)
 - `/`: the demo page and the browser client (web/); `/node_modules/` when installed
 """
 
@@ -24,6 +25,7 @@ from starlette.types import Scope
 
 from chalicelib.auth import USER_ID, mint_token
 from chalicelib.http import error_body
+from devstack.faults import Faults, FaultSpecError
 from devstack.rest import RestGateway
 from devstack.seed import Demo
 from devstack.websocket import WebSocketGateway
@@ -106,8 +108,27 @@ def build(
     demo: Callable[[], Demo | None],
     status: Callable[[], dict[str, Any]],
     run_schedule: Callable[[str], Awaitable[bool]],
+    faults: Faults | None = None,
     lifespan: Any = None,
 ) -> Starlette:
+    injector = faults or Faults()
+
+    async def faults_endpoint(request: Request) -> Response:
+        """GET: the settings and what was injected so far. PUT: replace the
+        settings with the body's (what it leaves out is off) and reset the counts."""
+        if request.method == "PUT":
+            try:
+                changes = await request.json()
+            except ValueError:
+                changes = None
+            if not isinstance(changes, dict):
+                return JSONResponse(error_body("validation_error", "send a JSON object"), 400)
+            try:
+                injector.configure(changes, reset=True)
+            except (FaultSpecError, TypeError) as exc:
+                return JSONResponse(error_body("validation_error", str(exc)), 400)
+        return JSONResponse(injector.describe(), headers={"Cache-Control": "no-store"})
+
     async def schedule_endpoint(request: Request) -> Response:
         name = request.path_params["name"]
         if not await run_schedule(name):
@@ -154,6 +175,7 @@ def build(
         Route("/dev/status", status_endpoint, methods=["GET"]),
         Route("/dev/connections", connections_endpoint, methods=["GET"]),
         Route("/dev/schedules/{name}", schedule_endpoint, methods=["POST"]),
+        Route("/dev/faults", faults_endpoint, methods=["GET", "PUT"]),
         Route("/", index, methods=["GET", "HEAD"]),
     ]
     routes += [

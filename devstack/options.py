@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.settings import hs256_secret_problem
+from devstack.faults import FaultSettings, FaultSpecError, parse_table_fractions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,8 @@ class Options:
     schedule_seconds: float | None = None
     # How long one SQS receive waits; also bounds how long a shutdown waits for the poller.
     poll_wait_seconds: int = 1
+    # Failures AWS has and moto does not (devstack/faults.py); none by default.
+    faults: FaultSettings = field(default_factory=FaultSettings)
 
     @property
     def base_url(self) -> str:
@@ -106,7 +109,82 @@ def parse(argv: list[str] | None = None) -> Options:
         help="run scheduled handlers this often instead of on their own schedule "
         "(DEVSTACK_SCHEDULE_SECONDS)",
     )
+    faults = parser.add_argument_group(
+        "faults",
+        "fail as AWS fails, on demand (all off by default; change them while the stack "
+        "runs with PUT /dev/faults)",
+    )
+    fault_flags = {
+        "connections_gone": (
+            "--fault-gone-connections",
+            "FRACTION",
+            "fraction of connections that vanish: the first post to one answers 410 "
+            "GoneException and its socket is closed",
+        ),
+        "connections_throttled": (
+            "--fault-throttled-posts",
+            "FRACTION",
+            "fraction of @connections posts answered 429 LimitExceededException",
+        ),
+        "connections_delay_seconds": (
+            "--fault-slow-posts",
+            "SECONDS",
+            "seconds every @connections post waits before it is answered",
+        ),
+        "s3_events_duplicated": (
+            "--fault-duplicate-events",
+            "FRACTION",
+            "fraction of S3 event messages delivered twice",
+        ),
+        "s3_events_reordered": (
+            "--fault-reorder-events",
+            "FRACTION",
+            "fraction of S3 event messages held back so later ones overtake them",
+        ),
+        "s3_events_delay_seconds": (
+            "--fault-delay-events",
+            "SECONDS",
+            "seconds every S3 event message waits before delivery",
+        ),
+        "presign_expires_after_seconds": (
+            "--fault-presign-expires-after",
+            "SECONDS",
+            "seconds after signing at which every presigned URL expires",
+        ),
+    }
+    for name, (flag, metavar, text) in fault_flags.items():
+        env_name = "DEVSTACK_" + flag.removeprefix("--").replace("-", "_").upper()
+        faults.add_argument(
+            flag,
+            dest=name,
+            type=float,
+            metavar=metavar,
+            default=_env_float(env_name),
+            help=f"{text} ({env_name})",
+        )
+    faults.add_argument(
+        "--fault-throttle-dynamodb",
+        metavar="TABLE=FRACTION,...",
+        default=env.get("DEVSTACK_FAULT_THROTTLE_DYNAMODB", ""),
+        help="fraction of a table's DynamoDB calls throttled (ProvisionedThroughputExceeded"
+        "Exception); '*' or a bare fraction means every table (DEVSTACK_FAULT_THROTTLE_DYNAMODB)",
+    )
+    faults.add_argument(
+        "--fault-seed",
+        type=int,
+        default=int(env["DEVSTACK_FAULT_SEED"]) if env.get("DEVSTACK_FAULT_SEED") else None,
+        help="seed of the fault decisions, for a repeatable run (DEVSTACK_FAULT_SEED)",
+    )
     args = parser.parse_args(argv)
+    chosen = {name: getattr(args, name) for name in fault_flags}
+    try:
+        fault_settings = FaultSettings(
+            **{k: v for k, v in chosen.items() if v is not None},
+            dynamodb_throttled=parse_table_fractions(args.fault_throttle_dynamodb),
+            seed=args.fault_seed,
+        )
+    except FaultSpecError as exc:
+        parser.error(str(exc))
     # A secret the app would refuse must stop the stack here, with the rule, rather
     # than be swapped for the development one: tokens signed elsewhere with it
     # would all get 401 with nothing saying why.
@@ -125,4 +203,5 @@ def parse(argv: list[str] | None = None) -> Options:
         ws_max_seconds=_env_float("DEVSTACK_WS_MAX_SECONDS") or WS_MAX_SECONDS,
         schedule_seconds=args.schedule_seconds,
         poll_wait_seconds=int(env.get("DEVSTACK_POLL_WAIT_SECONDS", "1")),
+        faults=fault_settings,
     )

@@ -5,17 +5,28 @@ to the handler as a Lambda SQS event. As in Lambda: a batch that raises goes bac
 to the queue (visible again after the queue's visibility timeout), and when the
 event source reports item failures (infra/template.json's FunctionResponseTypes),
 only the messages a `batchItemFailures` answer names stay; the rest are deleted.
+
+On demand (devstack/faults.py) it delivers as S3 and SQS do on a bad day: a
+chosen fraction of messages is sent twice (a copy goes back into the queue, as S3
+notifies at least once), held back for a random moment so later messages
+overtake it, or every message waits a while before it reaches the handler. A
+held message stays in flight in SQS (its visibility timeout is 180 s), so no
+other consumer sees it meanwhile.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from devstack.faults import Faults
 from devstack.handlers import QueueHandler, lambda_context
 
 if TYPE_CHECKING:
@@ -23,6 +34,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 log = logging.getLogger("devstack.poller")
+
+# Marks the second copy of a message the fault injector duplicated.
+COPY_ATTRIBUTE = "devstack-duplicate"
 
 
 def _attribute(value: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +94,13 @@ class QueuePoller(threading.Thread):
         region: str,
         stop: threading.Event,
         wait_seconds: int = 1,
+        faults: Faults | None = None,
     ) -> None:
         super().__init__(name=f"sqs-{handler.name}", daemon=True)
+        self._faults = faults or Faults()
+        # Messages held back by a fault: (release time, tie-breaker, message).
+        self._held: list[tuple[float, int, MessageTypeDef]] = []
+        self._order = itertools.count()
         self.handler = handler
         self._sqs = sqs
         self._region = region
@@ -123,15 +142,59 @@ class QueuePoller(threading.Thread):
                 self._stop_event.wait(1)
 
     def poll_once(self) -> int:
+        """One receive (and the delivery of held messages that are due); returns
+        how many messages the handler took."""
         assert self.queue_url is not None
+        delivered = self._deliver(self._due())
+        wait = self._wait
+        if self._held:
+            wait = max(0, min(wait, int(self._held[0][0] - time.monotonic())))
         received = self._sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max(1, min(self.handler.batch_size, 10)),
-            WaitTimeSeconds=self._wait,
+            WaitTimeSeconds=wait,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = received.get("Messages", [])
+        return delivered + self._deliver(self._disturb(received.get("Messages", [])))
+
+    def _disturb(self, messages: list[MessageTypeDef]) -> list[MessageTypeDef]:
+        """What the fault injector lets through now; the rest is held back."""
+        settings = self._faults.settings
+        now_ready = []
+        for message in messages:
+            # A copy is not copied again: S3's duplicates do not multiply.
+            is_copy = COPY_ATTRIBUTE in message.get("MessageAttributes", {})
+            if not is_copy and self._faults.s3_event_duplicated():
+                assert self.queue_url is not None
+                self._sqs.send_message(
+                    QueueUrl=self.queue_url,
+                    MessageBody=message["Body"],
+                    MessageAttributes={COPY_ATTRIBUTE: {"DataType": "String", "StringValue": "1"}},
+                )
+            delay = settings.s3_events_delay_seconds
+            if self._faults.s3_event_reordered():
+                delay += self._faults.uniform(0.2, settings.s3_events_reorder_window_seconds)
+            if delay > 0:
+                release = time.monotonic() + delay
+                heapq.heappush(self._held, (release, next(self._order), message))
+            else:
+                now_ready.append(message)
+        return now_ready
+
+    def _due(self) -> list[MessageTypeDef]:
+        due = []
+        now = time.monotonic()
+        while self._held and self._held[0][0] <= now:
+            due.append(heapq.heappop(self._held)[2])
+        return due
+
+    def _deliver(self, messages: list[MessageTypeDef]) -> int:
+        size = max(1, min(self.handler.batch_size, 10))
+        return sum(self._invoke(messages[i : i + size]) for i in range(0, len(messages), size))
+
+    def _invoke(self, messages: list[MessageTypeDef]) -> int:
+        assert self.queue_url is not None
         if not messages:
             return 0
         batch_ids = {m["MessageId"] for m in messages}

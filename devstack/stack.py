@@ -27,10 +27,12 @@ from chalice.app import Chalice
 from chalice.config import Config
 
 from devstack.aws import MotoServer
+from devstack.faults import Faults
 from devstack.handlers import AppHandlers, LambdaHandler, lambda_context
 from devstack.options import ROOT, Options, parse
 from devstack.poller import QueuePoller
 from devstack.rest import RestGateway, chalice_config
+from devstack.s3front import buckets_of
 from devstack.scheduler import Schedule, UnsupportedSchedule, run_scheduled
 from devstack.websocket import WebSocketGateway
 
@@ -43,6 +45,10 @@ REGION = "us-east-1"
 DEFAULT_BUCKET = "course-media-local"
 # Lambda runs each invocation in its own sandbox; here they share a pool.
 WORKERS = 32
+# Fake credentials: nothing here can reach a real account. The S3 front checks
+# presigned URLs against exactly these.
+ACCESS_KEY_ID = "devstack"
+SECRET_ACCESS_KEY = "devstack"  # noqa: S105
 
 
 def port_free(host: str, port: int) -> bool:
@@ -61,8 +67,8 @@ def app_environment(options: Options, provisioned: dict[str, str]) -> dict[str, 
     """The app's environment: moto for every AWS call, URLs a browser can reach."""
     env = {
         # Fake credentials and no profile: nothing here can reach a real account.
-        "AWS_ACCESS_KEY_ID": "devstack",
-        "AWS_SECRET_ACCESS_KEY": "devstack",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_CONFIG_FILE": os.devnull,
@@ -81,6 +87,7 @@ def app_environment(options: Options, provisioned: dict[str, str]) -> dict[str, 
 class Stack:
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.faults = Faults(options.faults)
         self.stop = threading.Event()
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lambda")
         self.moto: MotoServer | None = None
@@ -127,7 +134,18 @@ class Stack:
 
     def _start_aws(self) -> None:
         o = self.options
-        self.moto = MotoServer(ip_address=o.host, port=o.moto_port, verbose=False)
+        from devstack.provision import load_template
+
+        self.moto = MotoServer(
+            o.host,
+            o.moto_port,
+            faults=self.faults,
+            front={
+                "credentials": {ACCESS_KEY_ID: SECRET_ACCESS_KEY},
+                "region": REGION,
+                "buckets": buckets_of(load_template()),
+            },
+        )
         self.moto.start()
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -166,7 +184,7 @@ class Stack:
             return await loop.run_in_executor(self.executor, handler, event, lambda_context(name))
 
         websockets = WebSocketGateway(
-            self.handlers, invoke, domain, o.ws_idle_seconds, o.ws_max_seconds
+            self.handlers, invoke, domain, o.ws_idle_seconds, o.ws_max_seconds, self.faults
         )
         self._websockets = websockets
         # Chalice's own app.websocket_api would otherwise post to execute-api in AWS.
@@ -181,6 +199,7 @@ class Stack:
             demo=lambda: self.demo,
             status=self.status,
             run_schedule=self.run_schedule,
+            faults=self.faults,
         )
         uv_config = uvicorn.Config(
             asgi,
@@ -206,7 +225,9 @@ class Stack:
             "sqs", endpoint_url=self.options.moto_url
         )
         for queue in self.handlers.queues():
-            poller = QueuePoller(queue, sqs, REGION, self.stop, self.options.poll_wait_seconds)
+            poller = QueuePoller(
+                queue, sqs, REGION, self.stop, self.options.poll_wait_seconds, self.faults
+            )
             poller.start()
             self.pollers.append(poller)
         for scheduled in self.handlers.schedules():
@@ -259,6 +280,7 @@ class Stack:
                 {"handler": s.handler.name, "runs": s.describe()} for s in self.schedules
             ],
             "connections": len(self._websockets.connections) if self._websockets else 0,
+            "faults": self.faults.describe(),
             "env": self.env,
         }
 
@@ -282,6 +304,13 @@ class Stack:
             lines.append(f"  S3 events     queue {p.handler.queue_name} -> {p.handler.name}")
         for s in self.schedules:
             lines.append(f"  schedule      {s.handler.name}: {s.describe()}")
+        if self.faults.settings.active:
+            active = {
+                k: v
+                for k, v in self.faults.describe()["settings"].items()
+                if v not in (0, {}, None)
+            }
+            lines.append(f"  faults        {active}  (GET/PUT {o.base_url}/dev/faults)")
         if self.demo is not None:
             d = self.demo
             lines.append(f'  demo course   {d.course_id or "(not created)"}  "{d.course_title}"')

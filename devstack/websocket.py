@@ -9,6 +9,11 @@ What API Gateway does and this mirrors: a `$connect` answer outside 2xx refuses
 the handshake with that status; only established connections can be posted to;
 a closed or unknown id is 410 GoneException; a message over 128 KB is refused;
 a connection idle for 10 minutes, or open for 2 hours, is closed with 1001.
+
+On demand (devstack/faults.py) it also fails as API Gateway does on a bad day: a
+chosen fraction of connections vanish (the first post to one answers 410 and
+its socket is closed with 1001, as when a client's network goes), posts are
+throttled (429 LimitExceededException) or answered slowly.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
+from devstack.faults import Faults
 from devstack.handlers import CONNECT, DISCONNECT, MESSAGE, AppHandlers, LambdaHandler
 
 log = logging.getLogger("devstack.websocket")
@@ -67,6 +73,8 @@ class Connection:
     last_active_at: float = field(default_factory=time.time)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
+    # Chosen to vanish by the fault injector: its next post finds it gone.
+    doomed: bool = False
     close_code: int | None = None
     close_reason: str = ""
 
@@ -99,8 +107,10 @@ class WebSocketGateway:
         domain_name: str,
         idle_seconds: float = 600.0,
         max_seconds: float = 7200.0,
+        faults: Faults | None = None,
     ) -> None:
         self._handlers = handlers
+        self._faults = faults or Faults()
         self._invoke = invoke
         self._domain_name = domain_name
         self._idle = idle_seconds
@@ -177,6 +187,7 @@ class WebSocketGateway:
         if not await self._connect(conn):
             return
         await ws.accept()
+        conn.doomed = self._faults.connection_gone()
         self.connections[conn.id] = conn
         watchdog = asyncio.create_task(self._watchdog(conn))
         code, reason = 1005, ""
@@ -307,9 +318,17 @@ class WebSocketGateway:
         return None if conn is None or conn.closing else conn
 
     async def post_to_connection(self, request: Request) -> Response:
+        delay = self._faults.settings.connections_delay_seconds
+        if delay:
+            await asyncio.sleep(delay)
         conn = self._live(request)
         if conn is None:
             return _gone()
+        if conn.doomed:
+            await self.close(conn, 1001, "Going away")
+            return _gone()
+        if self._faults.connection_throttled():
+            return _aws_error(429, "LimitExceededException", "Rate exceeded")
         data = await request.body()
         if len(data) > MAX_MESSAGE_BYTES:
             return _aws_error(413, "PayloadTooLargeException", "Message too long")
