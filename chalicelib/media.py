@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from typing import Annotated, Protocol
 
@@ -49,30 +51,60 @@ class _PageToken(BaseModel):
     c: _Stamp
 
 
-def encode_token(user_id: str, last_key: dict[str, str]) -> str:
-    token = _PageToken(u=user_id, m=last_key["mediaId"], c=last_key["createdAt"])
-    raw = json.dumps(token.model_dump(), separators=(",", ":")).encode()
+# A truncated HMAC-SHA256: 128 bits is far past guessing within any rate limit,
+# and keeps tokens short enough for a query string.
+_MAC_BYTES = 16
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(user_id: str, token: str) -> dict[str, str]:
-    bad = InvalidInput("nextToken is not valid", code="invalid_next_token")
-    if len(token) > 1024:
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        parsed = _PageToken.model_validate_json(raw)
-    except (binascii.Error, ValueError, ValidationError):
-        raise bad from None
-    if parsed.u != user_id:
-        raise bad
-    return {"mediaId": parsed.m, "userId": user_id, "createdAt": parsed.c}
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def page_token_key(secret: str) -> bytes:
+    """The key page tokens are signed with, derived from a deployment secret so
+    the secret itself never signs two kinds of thing."""
+    return hmac.new(secret.encode(), b"course-media/page-token/v1", hashlib.sha256).digest()
+
+
+class PageTokens:
+    """Signed page positions: `{payload}.{mac}`. A token the server did not
+    issue, or one edited by a single character, fails the MAC and is a 400,
+    so no client can start a page at a position of its choosing."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
+
+    def encode(self, user_id: str, last_key: dict[str, str]) -> str:
+        token = _PageToken(u=user_id, m=last_key["mediaId"], c=last_key["createdAt"])
+        payload = _b64(json.dumps(token.model_dump(), separators=(",", ":")).encode())
+        return f"{payload}.{self._mac(payload)}"
+
+    def decode(self, user_id: str, token: str) -> dict[str, str]:
+        bad = InvalidInput("nextToken is not valid", code="invalid_next_token")
+        payload, dot, mac = token.partition(".")
+        if len(token) > 1024 or not dot or not hmac.compare_digest(mac, self._mac(payload)):
+            raise bad
+        try:
+            parsed = _PageToken.model_validate_json(_unb64(payload))
+        except (binascii.Error, ValueError, ValidationError):
+            raise bad from None
+        if parsed.u != user_id:
+            raise bad
+        return {"mediaId": parsed.m, "userId": user_id, "createdAt": parsed.c}
 
 
 class MediaService:
-    def __init__(self, store: MediaRepository, objects: ObjectStore) -> None:
+    def __init__(self, store: MediaRepository, objects: ObjectStore, tokens: PageTokens) -> None:
         self._store = store
         self._objects = objects
+        self._tokens = tokens
 
     def owned(self, media_id: str, user_id: str) -> MediaFile:
         """The caller's media file; anyone else's is NotFound, like a missing one."""
@@ -84,9 +116,9 @@ class MediaService:
     def library(
         self, user_id: str, limit: int = PAGE_SIZE, next_token: str | None = None
     ) -> tuple[list[MediaFile], str | None]:
-        start = decode_token(user_id, next_token) if next_token else None
+        start = self._tokens.decode(user_id, next_token) if next_token else None
         page = self._store.list_by_owner(user_id, min(limit, MAX_PAGE_SIZE), start)
-        token = encode_token(user_id, page.last_key) if page.last_key else None
+        token = self._tokens.encode(user_id, page.last_key) if page.last_key else None
         return page.items, token
 
     def with_download_url(self, media_id: str, user_id: str) -> MediaFile:

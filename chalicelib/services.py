@@ -119,13 +119,13 @@ class Container:
 
     @cached_property
     def media(self) -> MediaService:
-        from chalicelib.media import MediaService
+        from chalicelib.media import MediaService, PageTokens, page_token_key
         from chalicelib.store.media import S3Objects
 
-        objects = S3Objects(
-            self.s3, self.settings.media_bucket, self.settings.download_url_expiry_seconds
-        )
-        return MediaService(self.media_store, objects)
+        s = self.settings
+        objects = S3Objects(self.s3, s.media_bucket, s.download_url_expiry_seconds)
+        tokens = PageTokens(page_token_key(s.page_token_key_source))
+        return MediaService(self.media_store, objects, tokens)
 
     @cached_property
     def linker(self) -> LinkService:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     auth_issuer: str = ""
     auth_audience: str = ""
     auth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Signs the media library's page tokens (chalicelib/media.py). Required in
+    # jwks mode; in hs256 mode a key is derived from AUTH_JWT_SECRET instead.
+    page_token_secret: str = ""
 
     # Uploads
     upload_max_bytes: int = Field(default=50 * 1024**3, gt=0, le=5 * 1024**4)
@@ -87,11 +90,19 @@ class Settings(BaseSettings):
     def _auth_is_complete(self) -> Settings:
         if self.auth_mode == "hs256" and (problem := hs256_secret_problem(self.auth_jwt_secret)):
             raise ValueError(problem)
+        if self.page_token_secret and len(self.page_token_secret) < 32:
+            raise ValueError("PAGE_TOKEN_SECRET must be at least 32 characters")
         if self.auth_mode == "jwks" and not (
             self.auth_jwks_url and self.auth_issuer and self.auth_audience
         ):
             raise ValueError("jwks mode needs AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE")
+        if self.auth_mode == "jwks" and not self.page_token_secret:
+            raise ValueError("jwks mode needs PAGE_TOKEN_SECRET (signs page tokens)")
         return self
+
+    @property
+    def page_token_key_source(self) -> str:
+        return self.page_token_secret or self.auth_jwt_secret
 
     @property
     def allowed_types(self) -> tuple[str, ...]:

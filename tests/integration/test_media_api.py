@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -50,6 +52,17 @@ def test_another_users_next_token_is_400(api: Any) -> None:
     response = call(api, "GET", f"/media?nextToken={token}", "ann")
     assert response.status_code == 400
     assert error_code(response) == "invalid_next_token"
+
+
+def test_a_well_formed_but_forged_next_token_is_400(api: Any) -> None:
+    # What a client could build from a real token's visible payload: the
+    # caller's own id and a plausible position, without the server's MAC.
+    raw = json.dumps({"u": "ann", "m": "m_zzz", "c": "2099-01-01T00:00:00.000Z"}).encode()
+    forged = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    for token in (forged, f"{forged}.AAAAAAAAAAAAAAAAAAAAAA"):
+        response = call(api, "GET", f"/media?nextToken={token}", "ann")
+        assert response.status_code == 400
+        assert error_code(response) == "invalid_next_token"
 
 
 def test_a_media_file_comes_with_a_download_url(api: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.errors import Conflict, InvalidInput, NotFound
-from chalicelib.media import MediaService
+from chalicelib.media import MediaService, PageTokens, page_token_key
 from chalicelib.models import MediaFile, MediaLink
 from tests.fakes import InMemoryMediaStore, InMemoryObjects, media_file
 
@@ -34,7 +34,9 @@ def objects() -> InMemoryObjects:
 
 @pytest.fixture
 def service(store: InMemoryMediaStore, objects: InMemoryObjects) -> MediaService:
-    return MediaService(store, objects)
+    return MediaService(
+        store, objects, PageTokens(page_token_key("unit-test-page-token-secret-0123"))
+    )
 
 
 def test_the_library_lists_only_the_callers_files_newest_first(
@@ -85,6 +87,33 @@ def test_another_users_next_token_is_rejected(
 def test_a_token_rewritten_to_name_another_user_is_rejected(service: MediaService) -> None:
     raw = json.dumps({"u": "bob", "m": "m_1", "c": "2026-11-21T10:00:00.000Z"}).encode()
     token = base64.urlsafe_b64encode(raw).decode()
+    with pytest.raises(InvalidInput):
+        service.library("ann", next_token=token)
+
+
+def test_an_edited_next_token_is_rejected(service: MediaService, store: InMemoryMediaStore) -> None:
+    # The shape is right and the owner is the caller: only the MAC tells.
+    for n in range(3):
+        store.put_if_absent(media(f"m_{n}", minutes=n))
+    _, token = service.library("ann", limit=1)
+    assert token is not None
+    payload, _, mac = token.partition(".")
+    position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    position["m"] = "m_0"
+    edited = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidInput) as err:
+        service.library("ann", next_token=f"{edited}.{mac}")
+    assert err.value.code == "invalid_next_token"
+
+
+def test_a_token_signed_with_another_key_is_rejected(
+    service: MediaService, store: InMemoryMediaStore
+) -> None:
+    for n in range(3):
+        store.put_if_absent(media(f"m_{n}", minutes=n))
+    other = MediaService(store, InMemoryObjects(), PageTokens(page_token_key("x" * 32)))
+    _, token = other.library("ann", limit=1)
+    assert token is not None
     with pytest.raises(InvalidInput):
         service.library("ann", next_token=token)
 

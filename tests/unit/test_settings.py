@@ -96,8 +96,20 @@ def test_jwks_mode_with_url_issuer_and_audience_loads(env: pytest.MonkeyPatch) -
     env.setenv("AUTH_JWKS_URL", "https://issuer.example/.well-known/jwks.json")
     env.setenv("AUTH_ISSUER", "https://issuer.example")
     env.setenv("AUTH_AUDIENCE", "client-1")
+    env.setenv("PAGE_TOKEN_SECRET", "a-page-token-secret-of-32-characters")
     env.delenv("AUTH_JWT_SECRET")
     assert load_settings().auth_mode == "jwks"
+
+
+def test_jwks_mode_without_a_page_token_secret_is_refused(env: pytest.MonkeyPatch) -> None:
+    # Nothing else could sign the library's page tokens in that mode.
+    env.setenv("AUTH_MODE", "jwks")
+    env.setenv("AUTH_JWKS_URL", "https://issuer.example/.well-known/jwks.json")
+    env.setenv("AUTH_ISSUER", "https://issuer.example")
+    env.setenv("AUTH_AUDIENCE", "client-1")
+    env.delenv("AUTH_JWT_SECRET")
+    with pytest.raises(SettingsError, match="PAGE_TOKEN_SECRET"):
+        load_settings()
 
 
 def test_allowed_types_are_read_from_a_comma_separated_list(env: pytest.MonkeyPatch) -> None:
