@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jwt
@@ -23,12 +23,20 @@ ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
 WRITERS: frozenset[Role] = frozenset({"owner", "editor"})
 
 # User ids become parts of S3 keys and channel names: keep them to a safe alphabet.
-USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline.
+USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")
+# RFC 7519 NumericDate claims. PyJWT converts them with int(), so it would take
+# "1900000000" (a string) as a date: only JSON numbers are accepted here.
+NUMERIC_DATES = ("exp", "iat", "nbf")
 
 
 @dataclass(frozen=True)
 class Caller:
     user_id: str
+    # When the token's rights end (epoch seconds): its `exp` plus the clock
+    # skew leeway, the last moment REST still accepts it. A WebSocket
+    # connection keeps it, and loses its subscriptions past it.
+    expires_at: int | None = field(default=None, compare=False)
 
 
 class TokenVerifier:
@@ -67,14 +75,20 @@ class TokenVerifier:
                 )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired", code="token_expired") from None
-        except (jwt.PyJWTError, ValueError):
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
             raise Unauthenticated("the token is not valid", code="invalid_token") from None
+        for name in NUMERIC_DATES:
+            value = claims.get(name)
+            if name in claims and (not isinstance(value, int | float) or isinstance(value, bool)):
+                raise Unauthenticated(
+                    f"the token's {name} claim must be a number", code="invalid_token"
+                )
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not USER_ID.match(sub):
+        if not isinstance(sub, str) or not USER_ID.fullmatch(sub):
             raise Unauthenticated(
                 "the token's subject is not a valid user id", code="invalid_token"
             )
-        return Caller(user_id=sub)
+        return Caller(user_id=sub, expires_at=int(claims["exp"]) + s.auth_leeway_seconds)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chalicelib.ids import new_id, utcnow
 from chalicelib.models import (
+    MAX_INT,
     Chapter,
     ChapterTarget,
     MediaFile,
@@ -133,6 +134,12 @@ class UnsubscribedData(WireModel):
 
 class PongData(WireModel):
     pass
+
+
+class AuthenticatedData(WireModel):
+    # When the connection's rights now end: the new token's `exp`. Send
+    # `authenticate` again with a fresh token before then.
+    expires_at: Timestamp
 
 
 class ErrorData(WireModel):
@@ -267,6 +274,11 @@ class Pong(Envelope):
     data: PongData | None
 
 
+class Authenticated(Envelope):
+    type: Literal["authenticated"] = "authenticated"
+    data: AuthenticatedData | None
+
+
 class Error(Envelope):
     type: Literal["error"] = "error"
     data: ErrorData | None
@@ -284,6 +296,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     Subscribed,
     Unsubscribed,
     Pong,
+    Authenticated,
     Error,
 )
 
@@ -299,6 +312,7 @@ AnyEvent = Annotated[
     | Subscribed
     | Unsubscribed
     | Pong
+    | Authenticated
     | Error,
     Field(discriminator="type"),
 ]
@@ -313,6 +327,7 @@ EVENTS_BY_TYPE: dict[str, type[Envelope]] = {
 # ---- client messages: what a connection may send ---------------------------
 
 MAX_CHANNEL_LENGTH = 140
+MAX_TOKEN_LENGTH = 16 * 1024
 
 
 class _ClientMessage(BaseModel):
@@ -324,7 +339,7 @@ class SubscribeMessage(_ClientMessage):
 
     action: Literal["subscribe"]
     channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
-    since: int | None = Field(default=None, ge=0)
+    since: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class UnsubscribeMessage(_ClientMessage):
@@ -338,11 +353,21 @@ class PingMessage(_ClientMessage):
     action: Literal["ping"]
 
 
+class AuthenticateMessage(_ClientMessage):
+    """A fresh token for this connection (the same user), before or after the
+    one it connected with expires; answered by `authenticated`."""
+
+    action: Literal["authenticate"]
+    # Cognito ID tokens run to a few KB; a frame holds 32 KB.
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+
 ClientMessage = Annotated[
-    SubscribeMessage | UnsubscribeMessage | PingMessage, Field(discriminator="action")
+    SubscribeMessage | UnsubscribeMessage | PingMessage | AuthenticateMessage,
+    Field(discriminator="action"),
 ]
 CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-ACTIONS = ("subscribe", "unsubscribe", "ping")
+ACTIONS = ("subscribe", "unsubscribe", "ping", "authenticate")
 
 
 def parse_event(document: str | bytes | dict[str, Any]) -> Envelope:

@@ -23,6 +23,11 @@ Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used=
 # before it reaches DynamoDB, whose key size limit would turn it into a 5xx.
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
 ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_PATTERN)]
+# What a part's ETag can be: S3 sends a quoted hex digest, printable ASCII
+# without spaces. A control character or NUL would reach S3's XML request and
+# fail there as a 5xx, after the upload moved to `completing`.
+ETAG_PATTERN = r"^[\x21-\x7e]+$"
+PartETag = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=ETAG_PATTERN)]
 # The largest integer a request may carry: past every real size or version,
 # and within what DynamoDB's numbers (38 digits) and JavaScript hold exactly.
 MAX_INT = 2**53 - 1

@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 
 from chalicelib.auth import Caller, Role
 from chalicelib.broadcast import FanOut, encode, forget_gone
-from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound
+from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.events import (
     ACTIONS,
     CLIENT_MESSAGE,
+    Authenticated,
+    AuthenticatedData,
+    AuthenticateMessage,
     ClientMessage,
     Envelope,
     Error,
@@ -47,7 +53,8 @@ if TYPE_CHECKING:
     from chalicelib.store.events import EventLog
 
 # The channel grammar of chalicelib/events.py: `user:{userId}` / `course:{courseId}`.
-CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})$")
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline.
+CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})\Z")
 # Replies go out one after another (their order is the point), at a round trip
 # each: more missed events than this would not fit in one Lambda invocation.
 # The client is told the replay is incomplete and refetches instead.
@@ -77,6 +84,9 @@ def parse_message(body: str | None) -> ClientMessage:
         document = json.loads(body)
     except ValueError:
         raise InvalidInput("the message is not valid JSON", code="invalid_message") from None
+    except RecursionError:
+        # A few KB of "[[[[..." exhausts the parser's stack well inside a frame.
+        raise InvalidInput("the message is nested too deeply", code="invalid_message") from None
     if not isinstance(document, dict):
         raise InvalidInput("the message must be a JSON object", code="invalid_message")
     action = document.get("action")
@@ -116,6 +126,7 @@ class RealtimeService:
         uploads: UploadsProgress,
         max_message_bytes: int,
         max_replay: int = MAX_REPLAY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._connections = connections
         self._events = events
@@ -125,11 +136,18 @@ class RealtimeService:
         self._uploads = uploads
         self._max_bytes = max_message_bytes
         self._max_replay = max_replay
+        self._clock = clock
 
     def connect(self, connection_id: str, token: str | None) -> Caller:
-        """Raises Unauthenticated for a missing, forged or expired token."""
+        """Raises Unauthenticated for a missing, forged or expired token. The
+        connection keeps the token's expiry: its rights end with it."""
         caller = self._verifier.verify(token)
-        self._connections.add(connection_id, caller.user_id, [user_channel(caller.user_id)])
+        self._connections.add(
+            connection_id,
+            caller.user_id,
+            [user_channel(caller.user_id)],
+            token_expires_at=caller.expires_at,
+        )
         return caller
 
     def disconnect(self, connection_id: str) -> None:
@@ -178,9 +196,31 @@ class RealtimeService:
             raise NotFound(
                 "this connection is not registered; reconnect", code="connection_unknown"
             )
+        if isinstance(message, AuthenticateMessage):
+            return self._authenticate(conn, message.token)
         if isinstance(message, UnsubscribeMessage):
             return self._unsubscribe(conn, message.channel)
+        if conn.token_expires_at <= self._clock():
+            raise Unauthenticated(
+                "this connection's token has expired; send authenticate with a fresh token "
+                "(or reconnect), then subscribe with since",
+                code="token_expired",
+            )
         return self._subscribe(conn, message.channel, message.since)
+
+    def _authenticate(self, conn: Connection, token: str) -> list[Envelope]:
+        caller = self._verifier.verify(token)
+        if caller.user_id != conn.user_id:
+            # Channels were authorised for the user who connected: another
+            # user's token would inherit them. That user connects afresh.
+            raise Forbidden(
+                "the token names another user; open a new connection for them",
+                code="token_subject_mismatch",
+            )
+        assert caller.expires_at is not None
+        renewed = self._connections.reauthenticate(conn, caller.expires_at)
+        expires_at = datetime.fromtimestamp(renewed.token_expires_at, UTC)
+        return [Authenticated.new(AuthenticatedData(expires_at=expires_at))]
 
     def _subscribe(self, conn: Connection, channel: str, since: int | None) -> list[Envelope]:
         self._authorize(conn.user_id, channel)
@@ -209,7 +249,7 @@ class RealtimeService:
         ]
 
     def _unsubscribe(self, conn: Connection, channel: str) -> list[Envelope]:
-        if not CHANNEL.match(channel):
+        if not CHANNEL.fullmatch(channel):
             raise InvalidInput(f"{channel!r} is not a channel", code="invalid_channel")
         if channel == user_channel(conn.user_id):
             # Every connection keeps its own user channel: that is where its
@@ -221,7 +261,7 @@ class RealtimeService:
         return [Unsubscribed.new(UnsubscribedData(channel=channel))]
 
     def _authorize(self, user_id: str, channel: str) -> None:
-        match = CHANNEL.match(channel)
+        match = CHANNEL.fullmatch(channel)
         if not match:
             raise InvalidInput(
                 f"{channel!r} is not a channel; expected user:{{userId}} or course:{{courseId}}",

@@ -73,8 +73,9 @@ PROGRESS_DRAIN = timedelta(milliseconds=500)
 KEY_PREFIX = "uploads/"
 # What new_id("op") issues; anything else is refused before it reaches DynamoDB.
 _OPERATION_ID = r"op_[0-9a-f]{1,64}"
-_OPERATION = re.compile(f"^{_OPERATION_ID}$")
-_KEY = re.compile(rf"^uploads/([^/]+)/({_OPERATION_ID})/([^/]+)$")
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline.
+_OPERATION = re.compile(rf"^{_OPERATION_ID}\Z")
+_KEY = re.compile(rf"^uploads/([^/]+)/({_OPERATION_ID})/([^/]+)\Z")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -141,7 +142,7 @@ def object_key(user_id: str, operation_id: str, filename: str) -> str:
 
 def parse_key(key: str) -> tuple[str, str] | None:
     """(userId, operationId) of a key we issued; None for any other key."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)
     return (match.group(1), match.group(2)) if match else None
 
 
@@ -289,7 +290,7 @@ class UploadService:
 
     # ---- reads -------------------------------------------------------------------
     def owned(self, user_id: str, operation_id: str) -> UploadRecord:
-        record = self._store.get(operation_id) if _OPERATION.match(operation_id) else None
+        record = self._store.get(operation_id) if _OPERATION.fullmatch(operation_id) else None
         if record is None or record.upload.user_id != user_id:
             raise not_found()
         return record

@@ -72,7 +72,7 @@ def _dev_token(secret: str) -> Callable[[Request], Any]:
     async def dev_token(request: Request) -> Response:
         user = request.query_params.get("user", "")
         ttl_text = request.query_params.get("ttl", str(DEV_TOKEN_TTL_SECONDS))
-        if not USER_ID.match(user):
+        if not USER_ID.fullmatch(user):
             return JSONResponse(
                 error_body(
                     "validation_error",

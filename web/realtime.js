@@ -11,6 +11,11 @@
 // - One event can arrive twice: once per channel it was published to (an upload
 //   into a chapter reaches both `user:` and `course:`), and again in a replay.
 //   The envelope's `id` is the same on every copy: we drop repeats by id.
+// - A connection's rights end with its token: past the token's `exp` the
+//   server delivers nothing to it and refuses `subscribe` (`token_expired`).
+//   Shortly before, we ask `token()` for a fresh one and present it in place
+//   (`authenticate`); if the rights lapsed meanwhile (a sleeping laptop), each
+//   channel is subscribed again with `since`, so nothing is lost.
 
 import { backoffDelay } from './backoff.js';
 
@@ -33,9 +38,31 @@ import { backoffDelay } from './backoff.js';
  * @property {{baseMs?: number, maxMs?: number}} [backoff]
  * @property {number} [rememberIds] how many event ids to remember for dropping repeats
  * @property {EventTarget} [connectivity] what fires `online` (the window)
+ * @property {number} [refreshBeforeMs] present a fresh token this long before
+ *   the current one expires
  */
 
-const CONTROL = new Set(['subscribed', 'unsubscribed', 'pong', 'error']);
+const CONTROL = new Set(['subscribed', 'unsubscribed', 'pong', 'authenticated', 'error']);
+// What an `authenticate` refused for good means: this token cannot renew this
+// connection (another user signed in, or the provider handed back garbage).
+// A new connection with it either works or fails like any connect.
+const REAUTH_BY_RECONNECT = new Set(['token_subject_mismatch', 'invalid_token']);
+
+/**
+ * When a JWT expires (ms since the epoch), read from its payload without
+ * verifying it: the server verifies; this only decides when to refresh.
+ * @param {string} token
+ * @returns {number | null}
+ */
+export function tokenExpiry(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 export class RealtimeClient {
   /** @type {ConnectionState} */
@@ -56,6 +83,12 @@ export class RealtimeClient {
   #timers = [];
   /** @type {ReturnType<typeof setTimeout> | null} */
   #pongTimer = null;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #refreshTimer = null;
+  /** The expiry (ms) of the token this connection's rights come from. */
+  #rightsUntil = /** @type {number | null} */ (null);
+  /** The token sent in an `authenticate` not answered yet. */
+  #presenting = /** @type {string | null} */ (null);
   /** @type {Set<(event: ServerEvent) => void>} */
   #eventListeners = new Set();
   /** @type {Set<(message: ServerEvent) => void>} */
@@ -76,12 +109,13 @@ export class RealtimeClient {
     backoff = { baseMs: 500, maxMs: 30_000 },
     rememberIds = 2_000,
     connectivity = globalThis,
+    refreshBeforeMs = 60_000,
   }) {
     this.url = url;
     this.connectivity = connectivity;
     this.token = token;
     this.WebSocket = WebSocketImpl;
-    this.options = { pingIntervalMs, pongTimeoutMs, maxConnectionMs, backoff, rememberIds };
+    this.options = { pingIntervalMs, pongTimeoutMs, maxConnectionMs, backoff, rememberIds, refreshBeforeMs };
   }
 
   // ---- the page's side ----------------------------------------------------------
@@ -173,8 +207,10 @@ export class RealtimeClient {
   async #open() {
     /** @type {WebSocket} */
     let socket;
+    /** @type {string} */
+    let token;
     try {
-      const token = await this.token();
+      token = await this.token();
       if (this.state === 'closed') return;
       const separator = this.url.includes('?') ? '&' : '?';
       socket = new this.WebSocket(`${this.url}${separator}token=${encodeURIComponent(token)}`);
@@ -188,6 +224,8 @@ export class RealtimeClient {
       if (socket !== this.#socket) return;
       this.#setState('open');
       this.#resyncing.clear();
+      this.#presenting = null;
+      this.#planRefresh(token);
       // Channels with a known seq include the user channel the server joins
       // every connection to: asking for it again with `since` replays what
       // the user missed while we were away.
@@ -211,6 +249,70 @@ export class RealtimeClient {
     };
     // An error is always followed by close, which does the work.
     socket.onerror = () => {};
+  }
+
+  /**
+   * Present a fresh token before this one's rights end.
+   * @param {string} token the token the connection's rights now come from
+   */
+  #planRefresh(token) {
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
+    this.#rightsUntil = tokenExpiry(token);
+    if (this.#rightsUntil === null) return;
+    const delay = Math.max(1_000, this.#rightsUntil - this.options.refreshBeforeMs - Date.now());
+    this.#refreshTimer = setTimeout(() => this.#reauthenticate(), delay);
+  }
+
+  /** Ask for a fresh token and present it on the open connection. */
+  async #reauthenticate() {
+    if (this.#presenting !== null) return;
+    const socket = this.#socket;
+    /** @type {string} */
+    let token;
+    try {
+      token = await this.token();
+    } catch {
+      // No token now (the sign-in service is down): try again shortly; the
+      // server keeps the connection, it only stops delivering at expiry.
+      this.#refreshTimer = setTimeout(() => this.#reauthenticate(), 5_000);
+      return;
+    }
+    if (socket !== this.#socket || this.state !== 'open') return;
+    this.#presenting = token;
+    this.#send({ action: 'authenticate', token });
+  }
+
+  /** The server took the token we presented. */
+  #authenticated() {
+    const token = this.#presenting;
+    this.#presenting = null;
+    if (token === null) return;
+    const lapsed = this.#rightsUntil !== null && Date.now() >= this.#rightsUntil;
+    this.#planRefresh(token);
+    if (lapsed) {
+      // Events published while the rights had lapsed were not delivered:
+      // `since` replays them (and the ids of those we have drop out).
+      for (const channel of new Set([...this.#wanted, ...this.#lastSeq.keys()])) {
+        this.#sendSubscribe(channel);
+      }
+    }
+  }
+
+  /** @param {{code: string}} error */
+  #refused({ code }) {
+    if (code === 'token_expired' && this.#presenting === null) {
+      // Our clock or timer was late (the laptop slept): renew now.
+      this.#rightsUntil = Math.min(this.#rightsUntil ?? 0, Date.now());
+      this.#reauthenticate();
+    } else if (this.#presenting !== null && (code === 'token_expired' || REAUTH_BY_RECONNECT.has(code))) {
+      this.#presenting = null;
+      if (REAUTH_BY_RECONNECT.has(code)) {
+        this.#recycle();
+      } else {
+        this.#refreshTimer = setTimeout(() => this.#reauthenticate(), 5_000);
+      }
+    }
   }
 
   #scheduleReconnect() {
@@ -275,6 +377,8 @@ export class RealtimeClient {
 
     if (CONTROL.has(message.type)) {
       if (message.type === 'subscribed') this.#subscribed(message.data);
+      if (message.type === 'authenticated') this.#authenticated();
+      if (message.type === 'error' && message.data) this.#refused(message.data);
       for (const listener of this.#controlListeners) listener(message);
       return;
     }
@@ -360,6 +464,8 @@ export class RealtimeClient {
     this.#timers = [];
     if (this.#pongTimer) clearTimeout(this.#pongTimer);
     this.#pongTimer = null;
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
   }
 }
 

@@ -72,13 +72,17 @@ class ChapterList(WireModel):
 
 
 def ids(**values: str) -> None:
-    bad = [{"field": name, "issue": "invalid_id"} for name, v in values.items() if not _ID.match(v)]
+    bad = [
+        {"field": name, "issue": "invalid_id"}
+        for name, value in values.items()
+        if not _ID.fullmatch(value)
+    ]
     if bad:
         raise InvalidInput("a path parameter is not a valid id", details=bad)
 
 
 def _user(user_id: str) -> None:
-    if not USER_ID.match(user_id):
+    if not USER_ID.fullmatch(user_id):
         raise InvalidInput(
             "userId is not a valid user id", details=[{"field": "userId", "issue": "invalid_id"}]
         )

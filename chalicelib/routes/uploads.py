@@ -12,7 +12,15 @@ from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field
 
 from chalicelib.http import api_doc, json_response, parse_body, validate
-from chalicelib.models import MAX_INT, Timestamp, Upload, UploadPart, UploadTarget, WireModel
+from chalicelib.models import (
+    MAX_INT,
+    PartETag,
+    Timestamp,
+    Upload,
+    UploadPart,
+    UploadTarget,
+    WireModel,
+)
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 from chalicelib.store.multipart import MAX_PARTS
@@ -55,7 +63,7 @@ class ProgressAccepted(WireModel):
 
 class CompletedPart(StrictRequest):
     part_number: int = Field(ge=1, le=MAX_PARTS)
-    etag: str = Field(min_length=1, max_length=256)
+    etag: PartETag
 
 
 class CompleteRequest(StrictRequest):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
-from chalicelib.models import MAX_INT, ChapterTarget, LibraryTarget, UploadTarget
+from chalicelib.models import MAX_INT, ChapterTarget, LibraryTarget, PartETag, UploadTarget
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 from chalicelib.store.multipart import MAX_PARTS
@@ -57,7 +57,7 @@ class BatchQuery(KeyQuery):
 
 class S3Part(CompanionModel):
     PartNumber: int = Field(ge=1, le=MAX_PARTS)
-    ETag: str = Field(min_length=1, max_length=256)
+    ETag: PartETag
 
 
 class ListedPart(S3Part):

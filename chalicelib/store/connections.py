@@ -2,7 +2,8 @@
 
 Layout, one partition per connection so `$disconnect` removes everything with
 one query:
-    pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt, channels (set)
+    pk=conn#{id}  sk=conn            userId, connectedAt, expiresAt, tokenExpiresAt,
+                                     channels (set)
     pk=conn#{id}  sk=sub#{channel}   channel, userId, expiresAt
 The `byChannel` index (channel, pk) holds only subscription items (connection
 items have no `channel`), so a broadcast finds a channel's connections with one
@@ -12,6 +13,12 @@ a gone connection is a GetItem and one batch delete, not a query.
 API Gateway closes every connection after 2 hours, so items carry a TTL just
 past that; DynamoDB deletes expired items only eventually (and moto never), so
 every read filters them out too.
+
+A connection's rights end with its token: a subscription item expires at the
+token's `exp` (or the connection's, if sooner), so past it the channel's
+query no longer finds the connection and nothing is delivered to it.
+`reauthenticate` moves the token expiry of the connection and of every one of
+its subscriptions to a fresh token's.
 
 Built on the plain DynamoDB client rather than a Table resource: the
 publisher's worker threads delete gone connections concurrently, and boto3
@@ -51,6 +58,13 @@ class Connection:
     user_id: str
     connected_at: int
     expires_at: int
+    # The `exp` of the token the connection last presented (epoch seconds).
+    token_expires_at: int
+
+    @property
+    def rights_until(self) -> int:
+        """When its subscriptions stop receiving: the sooner of the two."""
+        return min(self.expires_at, self.token_expires_at)
 
 
 def _pk(connection_id: str) -> str:
@@ -76,17 +90,59 @@ class ConnectionStore:
         self._clock = clock
 
     # ---- writes ------------------------------------------------------------
-    def add(self, connection_id: str, user_id: str, channels: Sequence[str] = ()) -> Connection:
-        """Store a new connection, already subscribed to `channels`."""
-        conn = self._new(connection_id, user_id)
+    def add(
+        self,
+        connection_id: str,
+        user_id: str,
+        channels: Sequence[str] = (),
+        *,
+        token_expires_at: int | None = None,
+    ) -> Connection:
+        """Store a new connection, already subscribed to `channels`, with the
+        rights of a token valid until `token_expires_at` (default: as long as
+        the connection)."""
+        conn = self._new(connection_id, user_id, token_expires_at)
         self._write_batches(self._put_requests(conn, channels), "connecting")
         return conn
+
+    def reauthenticate(self, conn: Connection, token_expires_at: int) -> Connection:
+        """Give a stored connection the rights of a fresh token of the same
+        user: the connection and every subscription it holds now expire with
+        that token. Subscription items are written again whole, so one that
+        DynamoDB's TTL already removed comes back."""
+        now = int(self._clock())
+        renewed = Connection(
+            conn.connection_id, conn.user_id, conn.connected_at, conn.expires_at, token_expires_at
+        )
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=to_ddb(_connection_key(conn.connection_id)),
+                UpdateExpression="SET tokenExpiresAt = :t",
+                ConditionExpression="attribute_exists(pk) AND userId = :u AND expiresAt > :now",
+                ExpressionAttributeValues=to_ddb(
+                    {":t": token_expires_at, ":u": conn.user_id, ":now": now}
+                ),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFound("the connection is closed", code="connection_closed") from None
+            raise _failed(exc, "re-authenticating") from None
+        channels = self.channels_of(conn.connection_id)
+        self._write_batches(
+            [
+                {"PutRequest": {"Item": to_ddb(_subscription_item(renewed, channel))}}
+                for channel in channels
+            ],
+            "re-authenticating",
+        )
+        return renewed
 
     def add_many(self, connections: Iterable[tuple[str, str, Sequence[str]]]) -> None:
         """Store many connections in as few requests as possible (load tests, benches)."""
         requests: list[dict[str, Any]] = []
         for connection_id, user_id, channels in connections:
-            requests.extend(self._put_requests(self._new(connection_id, user_id), channels))
+            requests.extend(self._put_requests(self._new(connection_id, user_id, None), channels))
         self._write_batches(requests, "connecting")
 
     def subscribe(self, conn: Connection, channel: str) -> None:
@@ -167,11 +223,13 @@ class ConnectionStore:
         item = self._connection_item(connection_id)
         if item is None or int(item["expiresAt"]) <= self._clock():
             return None
+        expires_at = int(item["expiresAt"])
         return Connection(
             connection_id=connection_id,
             user_id=str(item["userId"]),
             connected_at=int(item["connectedAt"]),
-            expires_at=int(item["expiresAt"]),
+            expires_at=expires_at,
+            token_expires_at=int(item.get("tokenExpiresAt", expires_at)),
         )
 
     def channels_of(self, connection_id: str) -> list[str]:
@@ -205,9 +263,11 @@ class ConnectionStore:
         return [str(item["pk"])[len(_PK_PREFIX) :] for item in items]
 
     # ---- helpers -----------------------------------------------------------
-    def _new(self, connection_id: str, user_id: str) -> Connection:
+    def _new(self, connection_id: str, user_id: str, token_expires_at: int | None) -> Connection:
         now = int(self._clock())
-        return Connection(connection_id, user_id, now, now + self._ttl)
+        expires_at = now + self._ttl
+        token_expiry = expires_at if token_expires_at is None else token_expires_at
+        return Connection(connection_id, user_id, now, expires_at, token_expiry)
 
     def _put_requests(self, conn: Connection, channels: Sequence[str]) -> list[dict[str, Any]]:
         items = [
@@ -216,6 +276,7 @@ class ConnectionStore:
                 "userId": conn.user_id,
                 "connectedAt": conn.connected_at,
                 "expiresAt": conn.expires_at,
+                "tokenExpiresAt": conn.token_expires_at,
                 # DynamoDB has no empty sets: a connection without channels has no attribute.
                 **({"channels": set(channels)} if channels else {}),
             },
@@ -289,5 +350,8 @@ def _subscription_item(conn: Connection, channel: str) -> dict[str, Any]:
         "sk": f"{_SUB_PREFIX}{channel}",
         "channel": channel,
         "userId": conn.user_id,
-        "expiresAt": conn.expires_at,
+        # The token's expiry, not only the connection's: past it the
+        # `byChannel` query filters this subscription out, so no event of the
+        # channel reaches a connection whose token has expired.
+        "expiresAt": conn.rights_until,
     }

@@ -117,6 +117,18 @@ def test_ping_is_answered_with_pong(ws: FakeWebsocketGateway, ws_api: FakeConnec
         ('{"action": "subscribe", "channel": "user:alice", "since": -1}', "invalid_message"),
         ('{"action": "ping", "extra": 1}', "invalid_message"),
         ('{"action": "subscribe", "channel": "lobby"}', "invalid_channel"),
+        # Python's `$` matches before a trailing newline; the grammar must not.
+        ('{"action": "subscribe", "channel": "user:alice\\n"}', "invalid_channel"),
+        ('{"action": "unsubscribe", "channel": "course:c_1\\n"}', "invalid_channel"),
+        # ~40 KB of nesting: the parser's recursion limit, not an internal error.
+        ('{"action": "ping", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", "invalid_message"),
+        ("[" * 20_000 + "]" * 20_000, "invalid_message"),
+        (
+            '{"action": "subscribe", "channel": "user:alice", "since": 9007199254740992}',
+            "invalid_message",
+        ),
+        ('{"action": "authenticate"}', "invalid_message"),
+        ('{"action": "authenticate", "token": ""}', "invalid_message"),
     ],
 )
 def test_a_bad_message_gets_an_error_and_the_connection_stays_open(

@@ -118,6 +118,30 @@ def test_a_subject_unfit_for_keys_and_channels_is_refused(hs256: TokenVerifier, 
     assert _reason(hs256, token) == "invalid_token"
 
 
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_date_claim_given_as_a_numeric_string_is_refused(
+    hs256: TokenVerifier, claim: str
+) -> None:
+    claims = _claims()
+    claims[claim] = str(int(time.time()) + (600 if claim == "exp" else -10))
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert _reason(hs256, token) == "invalid_token"
+
+
+def test_a_subject_with_a_trailing_newline_is_refused(hs256: TokenVerifier) -> None:
+    token = jwt.encode(_claims(user="alice\n"), SECRET, algorithm="HS256")
+    assert _reason(hs256, token) == "invalid_token"
+
+
+def test_the_callers_rights_end_when_rest_stops_accepting_the_token(
+    hs256: TokenVerifier,
+) -> None:
+    # exp plus the 30-second leeway the verifier allows for clock skew.
+    claims = _claims(ttl=90)
+    caller = hs256.verify(jwt.encode(claims, SECRET, algorithm="HS256"))
+    assert caller.expires_at == claims["exp"] + 30
+
+
 def test_garbage_is_refused(hs256: TokenVerifier) -> None:
     assert _reason(hs256, "not.a.jwt") == "invalid_token"
 
@@ -181,6 +205,7 @@ def jwks(jwks_url: str) -> TokenVerifier:
         auth_jwks_url=jwks_url,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
+        page_token_secret="a-page-token-secret-of-32-characters",
     )
     return TokenVerifier(settings)
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-import { RealtimeClient } from '../realtime.js';
+import { RealtimeClient, tokenExpiry } from '../realtime.js';
 import { FakeWebSocket, envelope, tick, until } from './fakes.js';
 
 function client(options = {}) {
@@ -226,6 +226,69 @@ describe('RealtimeClient with an incomplete replay', () => {
     assert.deepEqual(resyncs, ['course:c_1']);
     assert.deepEqual(events.map((e) => e.id), ['e13']);
     assert.equal(socket.sent.filter((m) => m.action === 'subscribe').length, 2);
+    rt.close();
+  });
+});
+
+/** A JWT-shaped token expiring `inMs` from now (the client reads, never verifies, it). */
+function jwtExpiringIn(inMs, sub = 'ana') {
+  const part = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${part({ alg: 'HS256' })}.${part({ sub, exp: (Date.now() + inMs) / 1000 })}.sig`;
+}
+
+describe('RealtimeClient when its token expires', () => {
+  beforeEach(() => FakeWebSocket.reset());
+
+  it('reads the expiry of a token without verifying it', () => {
+    const token = jwtExpiringIn(60_000);
+    const expiry = tokenExpiry(token);
+    assert.ok(expiry !== null && Math.abs(expiry - (Date.now() + 60_000)) < 1_000);
+    assert.equal(tokenExpiry('not a jwt'), null);
+  });
+
+  it('presents a fresh token on the same connection before the current one expires', async () => {
+    const tokens = [jwtExpiringIn(1_500), jwtExpiringIn(3_600_000)];
+    const { rt, socket } = await connected({ token: () => tokens.shift(), refreshBeforeMs: 1_000 });
+    rt.subscribe('course:c_1');
+    socket.serverSend(subscribed('course:c_1', 4));
+    await until(() => socket.sent.some((m) => m.action === 'authenticate'), 3_000);
+    const presented = socket.sent.find((m) => m.action === 'authenticate');
+    socket.serverSend(envelope('authenticated', { channel: null, data: { expiresAt: 'x' } }));
+    assert.equal(FakeWebSocket.instances.length, 1);
+    assert.equal(tokenExpiry(presented.token) > Date.now() + 3_000_000, true);
+    // Renewed in time: nothing was missed, so nothing is asked again.
+    assert.equal(socket.sent.filter((m) => m.action === 'subscribe').length, 1);
+    rt.close();
+  });
+
+  it('renews at once after a token_expired refusal and replays the channels with since', async () => {
+    const tokens = [jwtExpiringIn(3_600_000), jwtExpiringIn(7_200_000)];
+    const { rt, socket, events } = await connected({ token: () => tokens.shift() });
+    rt.subscribe('course:c_1');
+    socket.serverSend(subscribed('course:c_1', 40));
+    socket.serverSend(durable('course:c_1', 41, { id: 'e41' }));
+    // The laptop slept through the planned renewal.
+    socket.serverSend(envelope('error', { channel: null, data: { code: 'token_expired', message: '' } }));
+    await until(() => socket.sent.some((m) => m.action === 'authenticate'));
+    socket.serverSend(envelope('authenticated', { channel: null, data: { expiresAt: 'x' } }));
+    assert.deepEqual(socket.sent.at(-1), { action: 'subscribe', channel: 'course:c_1', since: 41 });
+    socket.serverSend(subscribed('course:c_1', 42));
+    socket.serverSend(durable('course:c_1', 42, { id: 'e42' }));
+    assert.deepEqual(events.map((e) => e.id), ['e41', 'e42']);
+    assert.equal(FakeWebSocket.instances.length, 1);
+    rt.close();
+  });
+
+  it('reconnects with since when the fresh token cannot renew this connection', async () => {
+    const tokens = [jwtExpiringIn(3_600_000, 'ana'), jwtExpiringIn(3_600_000, 'ben'), jwtExpiringIn(3_600_000, 'ben')];
+    const { rt, socket } = await connected({ token: () => tokens.shift() });
+    rt.subscribe('course:c_1');
+    socket.serverSend(subscribed('course:c_1', 7));
+    socket.serverSend(envelope('error', { channel: null, data: { code: 'token_expired', message: '' } }));
+    await until(() => socket.sent.some((m) => m.action === 'authenticate'));
+    socket.serverSend(envelope('error', { channel: null, data: { code: 'token_subject_mismatch', message: '' } }));
+    await until(() => FakeWebSocket.instances.length === 2 && rt.state === 'open');
+    assert.deepEqual(FakeWebSocket.last.sent, [{ action: 'subscribe', channel: 'course:c_1', since: 7 }]);
     rt.close();
   });
 });
