@@ -79,6 +79,7 @@ def conversation(
         [course_channel(course)],
     )
     send({"action": "ping"})
+    send({"action": "authenticate", "token": token_for("alice")})
     send({"action": "unsubscribe", "channel": course_channel(course)})
     ws.send(connection_id, '{"action": "shout"}')  # answered by `error`
     return sent, ws_api.received(connection_id)
@@ -88,7 +89,7 @@ def test_a_captured_conversation_with_every_message_type_validates(
     ws: FakeWebsocketGateway, ws_api: FakeConnectionsApi, validator: Draft202012Validator
 ) -> None:
     sent, received = conversation(ws, ws_api)
-    assert {m["action"] for m in sent} == {"subscribe", "unsubscribe", "ping"}
+    assert {m["action"] for m in sent} == {"subscribe", "unsubscribe", "ping", "authenticate"}
     assert {m["type"] for m in received} == SERVER_TYPES
     for message in [*sent, *received]:
         validator.validate(message)
