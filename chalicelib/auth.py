@@ -7,7 +7,6 @@ token's `sub` is the user id.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,15 +15,13 @@ from typing import Any, Literal
 import jwt
 
 from chalicelib.errors import Unauthenticated
+from chalicelib.ids import is_user_id
 from chalicelib.settings import Settings
 
 Role = Literal["owner", "editor", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
 WRITERS: frozenset[Role] = frozenset({"owner", "editor"})
 
-# User ids become parts of S3 keys and channel names: keep them to a safe alphabet.
-# `\Z`, not `$`: Python's `$` also matches before a trailing newline.
-USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")
 # RFC 7519 NumericDate claims. PyJWT converts them with int(), so it would take
 # "1900000000" (a string) as a date: only JSON numbers are accepted here.
 NUMERIC_DATES = ("exp", "iat", "nbf")
@@ -84,7 +81,7 @@ class TokenVerifier:
                     f"the token's {name} claim must be a number", code="invalid_token"
                 )
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not USER_ID.fullmatch(sub):
+        if not isinstance(sub, str) or not is_user_id(sub):
             raise Unauthenticated(
                 "the token's subject is not a valid user id", code="invalid_token"
             )

@@ -13,6 +13,7 @@ from typing import Annotated, Protocol
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.ids import ResourceId, UserId
 from chalicelib.models import MediaFile
 from chalicelib.store.media import MediaPage
 
@@ -34,9 +35,6 @@ class ObjectStore(Protocol):
     def download_url(self, key: str, filename: str) -> str: ...
 
 
-_Id = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$")
-]
 _Stamp = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9T:.Z+-]+$")]
 
 
@@ -46,8 +44,8 @@ class _PageToken(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    u: _Id
-    m: _Id
+    u: UserId
+    m: ResourceId
     c: _Stamp
 
 

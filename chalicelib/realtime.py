@@ -13,7 +13,6 @@ Replies go straight to the one connection, in order; they are control events
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from chalicelib.events import (
     UploadProgress,
     user_channel,
 )
+from chalicelib.ids import parse_channel
 from chalicelib.logging import logger
 
 if TYPE_CHECKING:
@@ -52,9 +52,6 @@ if TYPE_CHECKING:
     from chalicelib.store.connections import Connection, ConnectionStore
     from chalicelib.store.events import EventLog
 
-# The channel grammar of chalicelib/events.py: `user:{userId}` / `course:{courseId}`.
-# `\Z`, not `$`: Python's `$` also matches before a trailing newline.
-CHANNEL = re.compile(r"^(user|course):([A-Za-z0-9_][A-Za-z0-9_.@+-]{0,127})\Z")
 # Replies go out one after another (their order is the point), at a round trip
 # each: more missed events than this would not fit in one Lambda invocation.
 # The client is told the replay is incomplete and refetches instead.
@@ -249,7 +246,7 @@ class RealtimeService:
         ]
 
     def _unsubscribe(self, conn: Connection, channel: str) -> list[Envelope]:
-        if not CHANNEL.fullmatch(channel):
+        if parse_channel(channel) is None:
             raise InvalidInput(f"{channel!r} is not a channel", code="invalid_channel")
         if channel == user_channel(conn.user_id):
             # Every connection keeps its own user channel: that is where its
@@ -261,13 +258,13 @@ class RealtimeService:
         return [Unsubscribed.new(UnsubscribedData(channel=channel))]
 
     def _authorize(self, user_id: str, channel: str) -> None:
-        match = CHANNEL.fullmatch(channel)
-        if not match:
+        parsed = parse_channel(channel)
+        if parsed is None:
             raise InvalidInput(
                 f"{channel!r} is not a channel; expected user:{{userId}} or course:{{courseId}}",
                 code="invalid_channel",
             )
-        scope, key = match.groups()
+        scope, key = parsed
         if scope == "user" and key != user_id:
             raise Forbidden("only your own user channel can be subscribed")
         if scope == "course" and self._memberships.role_of(key, user_id) is None:

@@ -23,8 +23,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from chalicelib.auth import USER_ID, mint_token
+from chalicelib.auth import mint_token
 from chalicelib.http import error_body
+from chalicelib.ids import is_user_id
 from devstack.faults import Faults, FaultSpecError
 from devstack.rest import RestGateway
 from devstack.seed import Demo
@@ -72,7 +73,7 @@ def _dev_token(secret: str) -> Callable[[Request], Any]:
     async def dev_token(request: Request) -> Response:
         user = request.query_params.get("user", "")
         ttl_text = request.query_params.get("ttl", str(DEV_TOKEN_TTL_SECONDS))
-        if not USER_ID.fullmatch(user):
+        if not is_user_id(user):
             return JSONResponse(
                 error_body(
                     "validation_error",

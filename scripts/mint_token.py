@@ -14,7 +14,8 @@ import argparse
 import os
 import sys
 
-from chalicelib.auth import USER_ID, mint_token
+from chalicelib.auth import mint_token
+from chalicelib.ids import is_user_id
 from chalicelib.settings import hs256_secret_problem
 from devstack.options import DEV_SECRET
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secret", help="HS256 secret (default: $AUTH_JWT_SECRET)")
     args = parser.parse_args(argv)
     secret = args.secret or os.environ.get("AUTH_JWT_SECRET") or DEV_SECRET
-    if not USER_ID.match(args.user):
+    if not is_user_id(args.user):
         parser.error(f"{args.user!r} is not a valid user id (letters, digits, ._@+-)")
     if problem := hs256_secret_problem(secret):
         parser.error(problem)

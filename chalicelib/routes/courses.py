@@ -6,25 +6,17 @@ chalicelib/linking.py); these handlers only parse, delegate and shape the answer
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.auth import USER_ID, Role
+from chalicelib.auth import Role
 from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
-from chalicelib.models import (
-    ID_PATTERN,
-    MAX_INT,
-    Chapter,
-    Course,
-    Member,
-    ResourceId,
-    WireModel,
-)
+from chalicelib.ids import ResourceId, is_resource_id, is_user_id
+from chalicelib.models import MAX_INT, Chapter, Course, Member, WireModel
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
 
@@ -34,8 +26,6 @@ COURSE = "/courses/{courseId}"
 CHAPTER = COURSE + "/chapters/{chapterId}"
 CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
 
-
-_ID = re.compile(ID_PATTERN)
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = ResourceId
@@ -74,15 +64,15 @@ class ChapterList(WireModel):
 def ids(**values: str) -> None:
     bad = [
         {"field": name, "issue": "invalid_id"}
-        for name, value in values.items()
-        if not _ID.fullmatch(value)
+        for name, v in values.items()
+        if not is_resource_id(v)
     ]
     if bad:
         raise InvalidInput("a path parameter is not a valid id", details=bad)
 
 
 def _user(user_id: str) -> None:
-    if not USER_ID.fullmatch(user_id):
+    if not is_user_id(user_id):
         raise InvalidInput(
             "userId is not a valid user id", details=[{"field": "userId", "issue": "invalid_id"}]
         )

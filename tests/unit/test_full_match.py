@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.auth import USER_ID
 from chalicelib.errors import InvalidInput
-from chalicelib.realtime import CHANNEL
+from chalicelib.ids import is_operation_id, is_user_id, parse_channel
 from chalicelib.routes.courses import ids
 
 
@@ -21,11 +20,16 @@ def test_a_path_id_with_a_newline_is_refused(value: str) -> None:
 
 
 def test_a_user_id_with_a_trailing_newline_is_not_a_user_id() -> None:
-    assert USER_ID.match("alice")
-    assert not USER_ID.match("alice\n")
+    assert is_user_id("alice")
+    assert not is_user_id("alice\n")
 
 
 @pytest.mark.parametrize("channel", ["course:c_1\n", "user:alice\n"])
 def test_a_channel_with_a_trailing_newline_is_not_a_channel(channel: str) -> None:
-    assert CHANNEL.match(channel.strip())
-    assert not CHANNEL.match(channel)
+    assert parse_channel(channel.strip())
+    assert parse_channel(channel) is None
+
+
+def test_an_operation_id_with_a_trailing_newline_is_not_an_operation_id() -> None:
+    assert is_operation_id("op_0123abcd")
+    assert not is_operation_id("op_0123abcd\n")
