@@ -12,7 +12,7 @@ from chalicelib.errors import DomainError
 from chalicelib.http import error_response, http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
-from chalicelib.routes import health
+from chalicelib.routes import health, uppy_signer
 from chalicelib.routes import media as media_routes
 from chalicelib.routes import uploads as upload_routes
 from chalicelib.routes import uppy as uppy_routes
@@ -30,6 +30,7 @@ app.register_blueprint(course_routes.bp)
 app.register_blueprint(media_routes.bp)
 app.register_blueprint(upload_routes.bp)
 app.register_blueprint(uppy_routes.bp)
+app.register_blueprint(uppy_signer.bp)
 
 
 # ---- WebSocket: parse the API Gateway event, delegate to chalicelib/realtime.py
@@ -65,9 +66,9 @@ def on_ws_disconnect(event: WebsocketEvent) -> None:
 
 @app.on_sqs_message(queue="course-media-s3-events", batch_size=10, name="s3_events")
 def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
-    return container().completion.handle(record.to_dict() for record in event)
+    return container().s3_events.handle(event.to_dict())
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
 def expire_stale_uploads(event: CloudWatchEvent) -> None:
-    container().uploads.expire_stale()
+    container().upload_completion.expire_stale()

@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from chalicelib.domain.uploads import NewFile
 from chalicelib.events import Envelope
 from chalicelib.models import LibraryTarget
 from chalicelib.progress import ProgressTracker
@@ -76,9 +77,8 @@ def run(rate: int, seconds: int, simulated: bool) -> dict[str, Any]:
         os.environ.update(provision(boto3.session.Session(region_name=REGION)))
         publisher = CountingPublisher()
         c = Container(load_settings(), publisher=publisher)
-        upload = c.uploads.initiate(
-            "bench-user", "lecture.mp4", "video/mp4", SIZE, LibraryTarget(type="library")
-        )
+        file = NewFile("lecture.mp4", "video/mp4", SIZE, LibraryTarget(type="library"))
+        upload = c.uploads.initiate("bench-user", file)
         writes: Counter[str] = Counter()
 
         def count(event_name: str, **_: Any) -> None:

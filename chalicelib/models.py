@@ -15,14 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 from pydantic.alias_generators import to_camel
 
 from chalicelib.auth import Role
-from chalicelib.ids import iso
+from chalicelib.domain.upload_states import UploadStatus
+from chalicelib.ids import ResourceId, iso
 
 Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
 
-# Ids the server issued. Anything else cannot name a resource and is refused
-# before it reaches DynamoDB, whose key size limit would turn it into a 5xx.
-ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
-ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_PATTERN)]
 # What a part's ETag can be: S3 sends a quoted hex digest, printable ASCII
 # without spaces. A control character or NUL would reach S3's XML request and
 # fail there as a 5xx, after the upload moved to `completing`.
@@ -31,10 +28,6 @@ PartETag = Annotated[str, StringConstraints(min_length=1, max_length=256, patter
 # The largest integer a request may carry: past every real size or version,
 # and within what DynamoDB's numbers (38 digits) and JavaScript hold exactly.
 MAX_INT = 2**53 - 1
-
-UploadStatus = Literal["uploading", "completing", "completed", "failed", "aborted"]
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "aborted"})
-OPEN_STATUSES: frozenset[str] = frozenset({"uploading", "completing"})
 
 
 class WireModel(BaseModel):

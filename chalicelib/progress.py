@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from chalicelib.domain.uploads import ProgressWrite, UploadRecord, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.events import (
     UploadProgress,
@@ -25,8 +26,8 @@ from chalicelib.events import (
     upload_channels,
     upload_path,
 )
+from chalicelib.ids import is_operation_id, parse_channel
 from chalicelib.publisher import Publisher
-from chalicelib.store.uploads import ProgressWrite, UploadRecord
 
 Clock = Callable[[], float]  # seconds since the epoch
 
@@ -39,6 +40,10 @@ class ProgressStore(Protocol):
     def claim_broadcast(
         self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
     ) -> bool: ...
+
+    def open_by_user(self, user_id: str) -> list[UploadRecord]: ...
+
+    def open_in_course(self, course_id: str) -> list[UploadRecord]: ...
 
 
 def progress_event(record: UploadRecord, now_ms: int) -> UploadProgress:
@@ -85,6 +90,8 @@ class ProgressTracker:
         """Record a report; broadcast when the slot is free. Raises NotFound for
         anyone but the uploader and Conflict once the upload is no longer open;
         a report behind the stored bytes changes nothing."""
+        if not is_operation_id(operation_id):
+            raise not_found()
         if bytes_uploaded < 0:
             raise InvalidInput("bytesUploaded must not be negative", code="invalid_progress")
         now_ms = int(self._clock() * 1000)
@@ -104,5 +111,16 @@ class ProgressTracker:
             self._publisher.publish(event, upload_channels(record.upload))
         return record
 
-    def now_ms(self) -> int:
-        return int(self._clock() * 1000)
+    def current_progress(self, channel: str) -> list[UploadProgress]:
+        """The current progress of every open upload routed to `channel`, for
+        replay after a reconnect (one index query, never a scan)."""
+        parsed = parse_channel(channel)
+        if parsed is None:
+            return []
+        scope, ident = parsed
+        if scope == "user":
+            records = self._store.open_by_user(ident)
+        else:
+            records = self._store.open_in_course(ident)
+        now_ms = int(self._clock() * 1000)
+        return [progress_event(r, r.progress_at_ms or now_ms) for r in records]

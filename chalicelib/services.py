@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chalicelib.broadcast import FanOut
-    from chalicelib.completion import CompletionHandler
     from chalicelib.courses import CourseService
+    from chalicelib.domain.upload_policy import UploadPolicy
     from chalicelib.linking import LinkService
     from chalicelib.management_api import ConnectionsApi
     from chalicelib.media import MediaService
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from chalicelib.store.media import MediaStore
     from chalicelib.store.multipart import MultipartStorage
     from chalicelib.store.uploads import UploadStore
-    from chalicelib.uploads import UploadService
+    from chalicelib.uploads.announce import UploadAnnouncer
+    from chalicelib.uploads.completion import S3EventsHandler, UploadCompletion
+    from chalicelib.uploads.lifecycle import UploadLifecycle
 
 
 @cache
@@ -165,37 +167,66 @@ class Container:
         )
 
     @cached_property
-    def uploads(self) -> UploadService:
+    def upload_policy(self) -> UploadPolicy:
         from datetime import timedelta
 
-        from chalicelib.ids import utcnow
-        from chalicelib.metrics import EmfMetrics
-        from chalicelib.uploads import UploadPolicy, UploadService
+        from chalicelib.domain.upload_policy import UploadPolicy
 
         s = self.settings
-        return UploadService(
+        return UploadPolicy(
+            max_bytes=s.upload_max_bytes,
+            allowed_types=s.allowed_types,
+            stale_after=timedelta(hours=s.stale_upload_after_hours),
+            presign_expiry_seconds=s.presign_expiry_seconds,
+        )
+
+    @cached_property
+    def upload_announcer(self) -> UploadAnnouncer:
+        from chalicelib.ids import utcnow
+        from chalicelib.metrics import EmfMetrics
+        from chalicelib.uploads.announce import UploadAnnouncer
+
+        return UploadAnnouncer(
             store=self.upload_store,
-            storage=self.multipart,
             publisher=self.publisher,
-            courses=self.courses,
-            media=self.media_store,
-            linker=lambda: self.linker,
-            progress=self.progress,
-            policy=UploadPolicy(
-                max_bytes=s.upload_max_bytes,
-                allowed_types=s.allowed_types,
-                stale_after=timedelta(hours=s.stale_upload_after_hours),
-                presign_expiry_seconds=s.presign_expiry_seconds,
-            ),
+            linker=self.linker,
             clock=utcnow,
             metrics=EmfMetrics(),
         )
 
     @cached_property
-    def completion(self) -> CompletionHandler:
-        from chalicelib.completion import CompletionHandler
+    def uploads(self) -> UploadLifecycle:
+        from chalicelib.ids import utcnow
+        from chalicelib.uploads.lifecycle import UploadLifecycle
 
-        return CompletionHandler(self.uploads)
+        return UploadLifecycle(
+            store=self.upload_store,
+            storage=self.multipart,
+            courses=self.courses,
+            announcer=self.upload_announcer,
+            policy=self.upload_policy,
+            clock=utcnow,
+        )
+
+    @cached_property
+    def upload_completion(self) -> UploadCompletion:
+        from chalicelib.ids import utcnow
+        from chalicelib.uploads.completion import UploadCompletion
+
+        return UploadCompletion(
+            store=self.upload_store,
+            storage=self.multipart,
+            media=self.media_store,
+            announcer=self.upload_announcer,
+            policy=self.upload_policy,
+            clock=utcnow,
+        )
+
+    @cached_property
+    def s3_events(self) -> S3EventsHandler:
+        from chalicelib.uploads.completion import S3EventsHandler
+
+        return S3EventsHandler(self.upload_completion)
 
     # ---- realtime ----------------------------------------------------------
     @cached_property
@@ -269,7 +300,7 @@ class Container:
             fanout=self.fanout,
             verifier=self.verifier,
             memberships=self.courses,
-            uploads=self.uploads,
+            uploads=self.progress,
             max_message_bytes=self.settings.max_ws_message_bytes,
         )
 

@@ -11,6 +11,8 @@ from typing import Literal
 from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field
 
+from chalicelib.domain.upload_policy import MAX_PARTS, MAX_PARTS_PER_BATCH
+from chalicelib.domain.uploads import NewFile
 from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.models import (
     MAX_INT,
@@ -23,8 +25,6 @@ from chalicelib.models import (
 )
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
-from chalicelib.store.multipart import MAX_PARTS
-from chalicelib.uploads import MAX_PARTS_PER_BATCH
 
 bp = Blueprint(__name__)
 
@@ -88,9 +88,10 @@ def initiate() -> Response:
     caller = current_caller(bp)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, InitiateRequest)
-    upload = container().uploads.initiate(
-        caller.user_id, body.filename, body.content_type, body.size, body.target
+    file = NewFile(
+        name=body.filename, content_type=body.content_type, size=body.size, target=body.target
     )
+    upload = container().uploads.initiate(caller.user_id, file)
     return json_response(upload, 201)
 
 
@@ -119,9 +120,9 @@ def presign_parts(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, PartsRequest)
-    urls, expires_at = container().uploads.presign_parts(
-        caller.user_id, operationId, body.part_numbers
-    )
+    uploads = container().uploads
+    record = uploads.owned(caller.user_id, operationId)
+    urls, expires_at = uploads.presign(record, body.part_numbers)
     return json_response(PartsResponse(urls=urls, expires_at=expires_at))
 
 
@@ -131,7 +132,8 @@ def report_progress(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, ProgressRequest)
-    upload = container().uploads.report_progress(caller.user_id, operationId, body.bytes_uploaded)
+    record = container().progress.report(operationId, caller.user_id, body.bytes_uploaded)
+    upload = record.upload
     accepted = ProgressAccepted(
         operation_id=upload.operation_id,
         bytes_uploaded=upload.bytes_uploaded,
@@ -152,7 +154,8 @@ def complete(operationId: str) -> Response:  # noqa: N803
     assert bp.current_request is not None
     body = parse_body(bp.current_request, CompleteRequest)
     parts = None if body.parts is None else [(p.part_number, p.etag) for p in body.parts]
-    upload, _ = container().uploads.complete(caller.user_id, operationId, parts)
+    uploads = container().uploads
+    upload, _ = uploads.complete(uploads.owned(caller.user_id, operationId), parts)
     return json_response(upload, 202)
 
 
@@ -160,4 +163,5 @@ def complete(operationId: str) -> Response:  # noqa: N803
 @api_doc("Abort an upload", response=Upload)
 def abort(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
-    return json_response(container().uploads.abort(caller.user_id, operationId))
+    uploads = container().uploads
+    return json_response(uploads.abort(uploads.owned(caller.user_id, operationId)))

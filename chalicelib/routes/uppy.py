@@ -1,32 +1,40 @@
 """Uppy compatibility: Companion's S3 multipart routes with Companion's paths,
 query parameters, JSON field names and status codes, so `@uppy/aws-s3` works
-with `companionEndpoint` alone; and one endpoint for Uppy 6's `signRequest`.
+with `companionEndpoint` alone (Uppy 6's `signRequest` is
+chalicelib/routes/uppy_signer.py).
 
 Unlike Companion, every route checks that the caller owns the upload (the key
 names the uploader and the operation; the S3 upload id must be the upload's).
 The upload's target comes from Uppy's file metadata (`courseId`, `chapterId`);
-Companion's create call carries no size, so the metadata must (`size`).
+Companion's create call carries no size, so the metadata must (`size`). The
+metadata is parsed here, at the edge, like any other input: a bad id, a wrong
+type or an oversized value is a 400 before anything is written.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.domain.upload_policy import MAX_PARTS, MAX_PARTS_PER_BATCH, parse_key
+from chalicelib.domain.uploads import NewFile, UploadRecord, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
+from chalicelib.ids import ResourceId
 from chalicelib.models import MAX_INT, ChapterTarget, LibraryTarget, PartETag, UploadTarget
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.services import container
-from chalicelib.store.multipart import MAX_PARTS
-from chalicelib.uploads import MAX_PARTS_PER_BATCH, NewFile
 
 bp = Blueprint(__name__)
 
 MultipartPath = "/s3/multipart/{uploadId}"
 MAX_ID = 1024
+MAX_META_FIELDS = 64
+
+# The lower bound is the policy's (`invalid_size`), as for every other route.
+MetaSize = Annotated[int, Field(le=MAX_INT)] | Annotated[str, StringConstraints(max_length=16)]
 
 
 class CompanionModel(BaseModel):
@@ -35,10 +43,52 @@ class CompanionModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class FileMeta(BaseModel):
+    """Uppy's file metadata. Ours are `courseId` and `chapterId` (the target:
+    both or neither) and `size`; Uppy adds its own (`name`, `type`,
+    `relativePath`, ...) and an app may add more: those pass unread and are
+    never stored."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    courseId: ResourceId | None = None  # noqa: N815 - Uppy's field name
+    chapterId: ResourceId | None = None  # noqa: N815
+    # A number, or the digits of one (Uppy's metadata values are often strings).
+    size: MetaSize | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) > MAX_META_FIELDS:
+            raise ValueError(f"metadata holds at most {MAX_META_FIELDS} fields")
+        return value
+
+    def target(self) -> UploadTarget:
+        if self.courseId is None and self.chapterId is None:
+            return LibraryTarget(type="library")
+        if self.courseId is None or self.chapterId is None:
+            raise InvalidInput(
+                "metadata needs both courseId and chapterId for a chapter upload",
+                code="invalid_target",
+            )
+        return ChapterTarget(type="chapter", course_id=self.courseId, chapter_id=self.chapterId)
+
+    def file_size(self) -> int:
+        size = self.size
+        # isdigit() alone accepts "²", which int() refuses.
+        if isinstance(size, str) and size.isascii() and size.isdigit():
+            return int(size)
+        if not isinstance(size, int):
+            raise InvalidInput(
+                "metadata.size (the file's size in bytes) is required", code="invalid_size"
+            )
+        return size
+
+
 class CreateMultipart(CompanionModel):
     filename: str = Field(min_length=1, max_length=255)
     type: str = Field(min_length=3, max_length=255)
-    metadata: dict[str, Any] = Field(default_factory=dict, max_length=64)
+    metadata: FileMeta = Field(default_factory=FileMeta)
 
 
 class CreateMultipartResult(CompanionModel):
@@ -83,69 +133,22 @@ class BatchSigned(CompanionModel):
     presignedUrls: dict[str, str]  # noqa: N815
 
 
-class SignFile(CompanionModel):
-    name: str = Field(min_length=1, max_length=255)
-    type: str = Field(min_length=3, max_length=255)
-    size: int = Field(le=MAX_INT)
-    meta: dict[str, Any] = Field(default_factory=dict, max_length=64)
-
-
-class SignRequest(CompanionModel):
-    """What Uppy 6 passes to `signRequest`, plus the file for a request that
-    creates an upload (see docs/uppy.md)."""
-
-    method: Literal["GET", "PUT", "POST", "DELETE"]
-    key: str = Field(min_length=1, max_length=MAX_ID)
-    uploadId: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # noqa: N815
-    partNumber: int | None = None  # noqa: N815
-    # Uppy sends it; the server's own expiry applies (SigV4 allows at most 7 days).
-    expiresIn: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)  # noqa: N815
-    contentType: str | None = Field(default=None, max_length=255)  # noqa: N815
-    file: SignFile | None = None
-
-    @field_validator("partNumber")
-    @classmethod
-    def _part_in_range(cls, value: int | None) -> int | None:
-        if value is not None and not 1 <= value <= MAX_PARTS:
-            raise ValueError(f"partNumber must be between 1 and {MAX_PARTS}")
-        return value
-
-
-class Signed(CompanionModel):
-    url: str
-    key: str
-
-
 class Empty(CompanionModel):
     pass
 
 
-def target_from(meta: dict[str, Any]) -> UploadTarget:
-    course, chapter = meta.get("courseId"), meta.get("chapterId")
-    if course is None and chapter is None:
-        return LibraryTarget(type="library")
-    if not (isinstance(course, str) and isinstance(chapter, str) and course and chapter):
-        raise InvalidInput(
-            "metadata needs both courseId and chapterId (strings) for a chapter upload",
-            code="invalid_target",
-        )
-    if len(course) > 128 or len(chapter) > 128:
-        raise InvalidInput(
-            "courseId and chapterId are at most 128 characters", code="invalid_target"
-        )
-    return ChapterTarget(type="chapter", course_id=course, chapter_id=chapter)
-
-
-def size_from(meta: dict[str, Any]) -> int:
-    size = meta.get("size")
-    # isdigit() alone accepts "²", which int() refuses.
-    if isinstance(size, str) and size.isascii() and size.isdigit():
-        size = int(size)
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise InvalidInput(
-            "metadata.size (the file's size in bytes) is required", code="invalid_size"
-        )
-    return size
+def owned_by_key(user_id: str, key: str, upload_id: str | None = None) -> UploadRecord:
+    """The caller's upload behind an object key (Uppy names uploads by key and
+    S3 upload id); 404 unless both belong to the caller's upload."""
+    parsed = parse_key(key)
+    if parsed is None or parsed[0] != user_id:
+        raise not_found()
+    record = container().uploads.owned(user_id, parsed[1])
+    if record.upload.key != key:
+        raise not_found()
+    if upload_id is not None and record.upload.upload_id != upload_id:
+        raise not_found()
+    return record
 
 
 def _query(model: type[KeyQuery]) -> Any:
@@ -174,14 +177,13 @@ def create_multipart() -> Response:
     caller = current_caller(bp)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, CreateMultipart)
-    upload = container().uploads.initiate(
-        caller.user_id,
-        body.filename,
-        body.type,
-        size_from(body.metadata),
-        target_from(body.metadata),
-        source="companion",
+    file = NewFile(
+        name=body.filename,
+        content_type=body.type,
+        size=body.metadata.file_size(),
+        target=body.metadata.target(),
     )
+    upload = container().uploads.initiate(caller.user_id, file, source="companion")
     bucket = container().settings.media_bucket
     return json_response(
         CreateMultipartResult(key=upload.key, uploadId=upload.upload_id, bucket=bucket)
@@ -193,11 +195,10 @@ def create_multipart() -> Response:
 def list_parts(uploadId: str) -> Response:  # noqa: N803 - Companion's parameter name
     caller = current_caller(bp)
     query = _query(KeyQuery)
-    uploads = container().uploads
-    record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
+    record = owned_by_key(caller.user_id, query.key, uploadId)
     parts = [
         ListedPart(PartNumber=p.part_number, ETag=p.etag, Size=p.size).model_dump()
-        for p in uploads.parts(record.upload)
+        for p in container().uploads.parts(record.upload)
     ]
     return json_response(parts)
 
@@ -208,9 +209,9 @@ def sign_batch(uploadId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(BatchQuery)
     numbers = _part_numbers(query.partNumbers)
-    uploads = container().uploads
-    record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
-    urls, _ = uploads.presign_for(record, numbers, max_part=MAX_PARTS)
+    record = owned_by_key(caller.user_id, query.key, uploadId)
+    # Uppy chooses its own part size, so any part number S3 allows is fair.
+    urls, _ = container().uploads.presign(record, numbers, max_part=MAX_PARTS)
     return json_response(BatchSigned(presignedUrls=urls))
 
 
@@ -222,9 +223,8 @@ def sign_part(uploadId: str, partNumber: str) -> Response:  # noqa: N803
     numbers = _part_numbers(partNumber)
     if len(numbers) != 1:
         raise InvalidInput("sign one part here; use /batch for several", code="invalid_part_number")
-    uploads = container().uploads
-    record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
-    urls, _ = uploads.presign_for(record, numbers, max_part=MAX_PARTS)
+    record = owned_by_key(caller.user_id, query.key, uploadId)
+    urls, _ = container().uploads.presign(record, numbers, max_part=MAX_PARTS)
     expires = container().settings.presign_expiry_seconds
     return json_response(SignedPart(url=urls[str(numbers[0])], expires=expires))
 
@@ -241,10 +241,9 @@ def complete_multipart(uploadId: str) -> Response:  # noqa: N803
     query = _query(KeyQuery)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, CompleteMultipart)
-    uploads = container().uploads
-    record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
+    record = owned_by_key(caller.user_id, query.key, uploadId)
     parts = [(p.PartNumber, p.ETag) for p in body.parts]
-    _, done = uploads.complete_record(record, parts, max_part=MAX_PARTS)
+    _, done = container().uploads.complete(record, parts, max_part=MAX_PARTS)
     return json_response(CompleteResult(location=done.location, key=done.key, bucket=done.bucket))
 
 
@@ -253,36 +252,6 @@ def complete_multipart(uploadId: str) -> Response:  # noqa: N803
 def abort_multipart(uploadId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(KeyQuery)
-    uploads = container().uploads
-    record = uploads.owned_by_key(caller.user_id, query.key, uploadId)
-    uploads.abort_record(record)
+    record = owned_by_key(caller.user_id, query.key, uploadId)
+    container().uploads.abort(record)
     return json_response({})
-
-
-@bp.route("/s3/sign", methods=["POST"], cors=CORS)
-@api_doc(
-    "Uppy 6 signRequest: sign one S3 request of the caller's upload",
-    body=SignRequest,
-    response=Signed,
-)
-def sign_request() -> Response:
-    caller = current_caller(bp)
-    assert bp.current_request is not None
-    body = parse_body(bp.current_request, SignRequest)
-    new_file = None
-    if body.file is not None:
-        new_file = NewFile(
-            name=body.file.name,
-            content_type=body.file.type,
-            size=body.file.size,
-            target=target_from(body.file.meta),
-        )
-    url, key = container().uploads.sign(
-        caller.user_id,
-        body.method,
-        body.key,
-        upload_id=body.uploadId,
-        part_number=body.partNumber,
-        new_file=new_file,
-    )
-    return json_response(Signed(url=url, key=key))

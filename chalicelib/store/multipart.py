@@ -9,11 +9,11 @@ credentials that signed it, so clients ask for them in batches as they go.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.domain.uploads import CompletedObject
 from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.models import UploadPart
 from chalicelib.store.aws_errors import AwsError, error_code, translate
@@ -21,21 +21,7 @@ from chalicelib.store.aws_errors import AwsError, error_code, translate
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# S3's own limits for multipart uploads.
-MIN_PART_SIZE = 5 * 1024**2
-MAX_PART_SIZE = 5 * 1024**3
-MAX_PARTS = 10_000
-# A single PUT (Uppy's small-file path) may not exceed this.
-MAX_SINGLE_PUT = 5 * 1024**3
-
 _BAD_PARTS = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
-
-
-@dataclass(frozen=True)
-class CompletedObject:
-    location: str
-    key: str
-    bucket: str
 
 
 class MultipartStorage:

@@ -10,21 +10,32 @@ small index, never a scan:
 Progress bookkeeping (`progressAt`, `lastBroadcastAt`, `lastBroadcastBytes`) lives
 on the same item so that a report costs one conditional write and a broadcast one
 conditional claim.
+
+The item's attribute names are this table's own (chalicelib/store/upload_items.py),
+not the wire model's aliases: a JSON field can be renamed without migrating items.
+Which status may move to which is the domain's table
+(chalicelib/domain/upload_states.py); every transition's condition comes from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import Conflict, DomainError, NotFound
-from chalicelib.models import OPEN_STATUSES, ChapterTarget, Upload, UploadStatus
+from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, sources_of
+from chalicelib.domain.uploads import ProgressWrite, Source, UploadRecord, not_found
+from chalicelib.errors import Conflict, DomainError
+from chalicelib.models import Upload
 from chalicelib.store.aws_errors import AwsError, error_code, translate
+from chalicelib.store.upload_items import (
+    ATTRIBUTES,
+    OPEN_MARKER,
+    item_from_upload,
+    record_from_item,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -32,86 +43,13 @@ if TYPE_CHECKING:
 OPEN_BY_USER = "openByUser"
 OPEN_BY_COURSE = "openByCourse"
 OPEN_BY_AGE = "openByAge"
-OPEN_MARKER = "open"
-
-# Where an upload was started: our REST API, Companion's routes, or the signer.
-Source = Literal["api", "companion", "signer"]
 
 _OPEN = sorted(OPEN_STATUSES)
 _NAMES = {"#status": "status", "#user": "userId"}
-_UPLOAD_FIELDS = frozenset(f.alias or n for n, f in Upload.model_fields.items())
-
-
-@dataclass(frozen=True)
-class UploadRecord:
-    upload: Upload
-    source: Source
-    progress_at_ms: int | None
-    last_broadcast_at_ms: int | None
-    last_broadcast_bytes: int | None
-    # False between the write that completes an upload and the end of its
-    # announcement (event + chapter link), so a redelivered S3 event can finish
-    # what a crashed handler began.
-    announced: bool = True
-
-
-@dataclass(frozen=True)
-class ProgressWrite:
-    """The outcome of one progress report: `advanced` is False for a report that
-    was not ahead of what is stored (it changed nothing)."""
-
-    record: UploadRecord
-    advanced: bool
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _maybe_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
-    item = _plain(dict(raw))
-    upload = Upload.model_validate({k: v for k, v in item.items() if k in _UPLOAD_FIELDS})
-    return UploadRecord(
-        upload=upload,
-        source=item.get("source", "api"),
-        progress_at_ms=_maybe_int(item.get("progressAt")),
-        last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
-        last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
-        announced=bool(item.get("announced", True)),
-    )
-
-
-def item_from_upload(upload: Upload, source: Source) -> dict[str, Any]:
-    item: dict[str, Any] = upload.model_dump(mode="json", by_alias=True)
-    item["source"] = source
-    if upload.status in OPEN_STATUSES:
-        item["openBy"] = upload.user_id
-        item["openSince"] = OPEN_MARKER
-        if isinstance(upload.target, ChapterTarget):
-            item["openInCourse"] = upload.target.course_id
-    return item
 
 
 def _unavailable(exc: AwsError) -> DomainError:
     return translate(exc, "using the uploads table", code="store_unavailable")
-
-
-def not_found() -> NotFound:
-    return NotFound("no such upload", code="upload_not_found")
-
-
-def not_open(status: str) -> Conflict:
-    return Conflict(f"the upload is no longer open (it is {status})", code="upload_not_open")
 
 
 class UploadStore:
@@ -203,23 +141,31 @@ class UploadStore:
         operation_id: str,
         to: UploadStatus,
         *,
-        from_statuses: Iterable[str],
         updated_at: str,
-        sets: Mapping[str, Any] | None = None,
-        extra_condition: tuple[str, Mapping[str, Any]] | None = None,
+        reason: str | None = None,
+        media_id: str | None = None,
+        bytes_uploaded: int | None = None,
+        announced: bool | None = None,
+        created_before: str | None = None,
     ) -> UploadRecord | None:
-        """Move an upload to `to` if it is in one of `from_statuses`; None if it was
-        not (someone else got there first, or it does not exist). Terminal states
-        leave every open-uploads index in the same write."""
-        allowed = sorted(set(from_statuses))
+        """Move an upload to `to` if the transition table allows it from the
+        stored status (and, with `created_before`, only if it was created before
+        then); None if not (someone else got there first, or it does not exist).
+        Terminal states leave every open-uploads index in the same write."""
         values: dict[str, Any] = {":to": to, ":now": updated_at}
         placeholders = []
-        for i, status in enumerate(allowed):
+        for i, status in enumerate(sorted(sources_of(to))):
             values[f":f{i}"] = status
             placeholders.append(f":f{i}")
         assignments = ["#status = :to", "updatedAt = :now"]
         names = {"#status": "status"}
-        for i, (name, value) in enumerate((sets or {}).items()):
+        changes = {
+            ATTRIBUTES["reason"]: reason,
+            ATTRIBUTES["media_id"]: media_id,
+            ATTRIBUTES["bytes_uploaded"]: bytes_uploaded,
+            "announced": announced,
+        }
+        for i, (name, value) in enumerate((n, v) for n, v in changes.items() if v is not None):
             names[f"#a{i}"] = name
             values[f":a{i}"] = value
             assignments.append(f"#a{i} = :a{i}")
@@ -227,9 +173,9 @@ class UploadStore:
         if to not in OPEN_STATUSES:
             expression += " REMOVE openBy, openSince, openInCourse"
         condition = f"#status IN ({', '.join(placeholders)})"
-        if extra_condition is not None:
-            condition += f" AND ({extra_condition[0]})"
-            values.update(extra_condition[1])
+        if created_before is not None:
+            condition += " AND createdAt < :cutoff"
+            values[":cutoff"] = created_before
         attributes = self._conditional_update(
             Key={"operationId": operation_id},
             UpdateExpression=expression,

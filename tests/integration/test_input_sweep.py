@@ -399,6 +399,91 @@ def test_a_body_over_64_kib_is_413_and_writes_nothing(world: World, route: Route
     assert world.state() == before
 
 
+# ---- Uppy's file metadata ----------------------------------------------------
+# The generic sweep reaches a body's top-level fields; Uppy's metadata sits one
+# level down (`metadata`, `file.meta`) and names the upload's target, so every
+# route that carries it is swept with bad metadata here.
+
+META_MODEL = "FileMeta"
+SIZE = 1024
+
+
+def _carries_metadata(route: Route) -> bool:
+    return route.body is not None and META_MODEL in _schema(route.body).get("$defs", {})
+
+
+def _uppy_bodies(world: World, meta: Any) -> dict[str, list[dict[str, Any]]]:
+    """For each route that carries metadata, bodies that are valid but for `meta`."""
+    file = {"name": "sweep.mp4", "type": "video/mp4", "size": SIZE, "meta": meta}
+    v = world.path_values
+    return {
+        "POST /s3/multipart": [{"filename": "sweep.mp4", "type": "video/mp4", "metadata": meta}],
+        "POST /s3/sign": [
+            {"method": "POST", "key": "proposed", "file": file},
+            {"method": "PUT", "key": "proposed", "file": file},
+            {
+                "method": "PUT",
+                "key": world.query_values["key"],
+                "uploadId": v["uploadId"],
+                "partNumber": 1,
+                "file": file,
+            },
+        ],
+    }
+
+
+def _good_meta(world: World) -> dict[str, Any]:
+    v = world.path_values
+    return {"courseId": v["courseId"], "chapterId": v["chapterId"], "size": SIZE}
+
+
+def _bad_metadata(world: World) -> dict[str, Any]:
+    good = _good_meta(world)
+    return {
+        "courseId outside the id alphabet": {**good, "courseId": "a b"},
+        "chapterId outside the id alphabet": {**good, "chapterId": "ch/1"},
+        "courseId with a control character": {**good, "courseId": good["courseId"] + "\n"},
+        "courseId of the wrong type": {**good, "courseId": 5},
+        "chapterId of the wrong type": {**good, "chapterId": [good["chapterId"]]},
+        "courseId past 128 characters": {**good, "courseId": "c" * 129},
+        "a courseId without a chapterId": {"courseId": good["courseId"], "size": SIZE},
+        "size of the wrong type": {**good, "size": True},
+        "size past any real value": {**good, "size": 10**40},
+        "size as a string past any real value": {**good, "size": "9" * 40},
+        "more than 64 fields": {**good, **{f"field{i}": i for i in range(64)}},
+        "metadata that is not an object": "courseId=c_1",
+    }
+
+
+def test_every_route_that_carries_metadata_is_swept(world: World) -> None:
+    carrying = {r.id for r in BODY_ROUTES if _carries_metadata(r)}
+    assert carrying == set(_uppy_bodies(world, {}))
+
+
+def test_the_metadata_sweep_bodies_are_valid_with_good_metadata(world: World) -> None:
+    """So a 400 below is the metadata's, never a 404 or another field's in disguise."""
+    routes = {r.id: r for r in BODY_ROUTES}
+    for route_id, bodies in _uppy_bodies(world, _good_meta(world)).items():
+        for body in bodies:
+            response = world.send(routes[route_id], json.dumps(body))
+            assert response.status_code == 200, (route_id, body, response.body)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in BODY_ROUTES if _carries_metadata(r)], ids=lambda r: r.id
+)
+def test_bad_metadata_is_400_and_writes_nothing(world: World, route: Route) -> None:
+    before = world.state()
+    for case, meta in _bad_metadata(world).items():
+        for body in _uppy_bodies(world, meta)[route.id]:
+            error = _ok(world.send(route, json.dumps(body)), (400,))
+            assert error["code"] in {"validation_error", "invalid_target", "invalid_size"}, (
+                case,
+                error,
+            )
+    assert world.state() == before
+
+
 # ---- identity ----------------------------------------------------------------
 
 PLACEHOLDERS = {

@@ -120,7 +120,7 @@ def service_with(log: EventLog, max_replay: int = 500) -> RealtimeService:
         fanout=c.fanout,
         verifier=c.verifier,
         memberships=c.courses,
-        uploads=c.uploads,
+        uploads=c.progress,
         max_message_bytes=c.settings.max_ws_message_bytes,
         max_replay=max_replay,
     )

@@ -75,7 +75,7 @@ def test_current_progress_replays_each_open_upload_of_a_user(harness: Harness) -
         "post", f"/uploads/{first['operationId']}/progress", "alice", {"bytesUploaded": MIB}
     )
 
-    replay = container().uploads.current_progress("user:alice")
+    replay = container().progress.current_progress("user:alice")
 
     by_operation = {e.operationId: e.data.bytes_uploaded for e in replay}  # type: ignore[union-attr]
     assert by_operation == {first["operationId"]: MIB, second["operationId"]: 0}
@@ -89,7 +89,7 @@ def test_current_progress_of_a_course_covers_uploads_into_its_chapters_only(
     into_chapter = harness.start("alice", SIZE, target)
     harness.start("alice", SIZE)
 
-    replay = container().uploads.current_progress(f"course:{target['courseId']}")
+    replay = container().progress.current_progress(f"course:{target['courseId']}")
 
     assert [e.operationId for e in replay] == [into_chapter["operationId"]]
     assert replay[0].courseId == target["courseId"]
@@ -99,4 +99,4 @@ def test_current_progress_leaves_out_closed_uploads(harness: Harness) -> None:
     upload = harness.start("alice", SIZE)
     harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
 
-    assert container().uploads.current_progress("user:alice") == []
+    assert container().progress.current_progress("user:alice") == []

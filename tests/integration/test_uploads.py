@@ -15,7 +15,7 @@ from chalicelib.events import Envelope
 from chalicelib.ids import iso, utcnow
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
-from chalicelib.uploads import PROGRESS_DRAIN
+from chalicelib.uploads.announce import PROGRESS_DRAIN
 from tests.conftest import REGION
 from tests.fakes import InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.domain.uploads import ProgressWrite, UploadRecord
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import LibraryTarget, Upload
 from chalicelib.progress import ProgressTracker
-from chalicelib.store.uploads import ProgressWrite, UploadRecord
 from tests.fakes import InMemoryPublisher
 
 T0 = 1_800_000_000.0
@@ -61,6 +61,13 @@ class InMemoryProgressStore:
             return False
         self.record = replace(r, last_broadcast_at_ms=now_ms, last_broadcast_bytes=bytes_uploaded)
         return True
+
+    def open_by_user(self, user_id: str) -> list[UploadRecord]:
+        upload = self.record.upload
+        return [self.record] if upload.user_id == user_id and upload.status == "uploading" else []
+
+    def open_in_course(self, course_id: str) -> list[UploadRecord]:
+        return []
 
     def close(self) -> None:
         upload = self.record.upload.model_copy(update={"status": "completed"})
@@ -163,3 +170,27 @@ def test_progress_goes_to_the_uploaders_channel_only_for_a_library_upload(setup:
     assert [(e.type, e.channel, e.seq) for e in publisher.sent] == [
         ("upload.progress", "user:alice", None)
     ]
+
+
+def test_a_reconnect_replays_the_current_progress_of_the_channels_open_uploads(
+    setup: Rig,
+) -> None:
+    tracker, store, _publisher, clock = setup
+    clock.now = T0 + 2
+    tracker.report("op_1", "alice", 5 * 1024**2)
+
+    (replayed,) = tracker.current_progress("user:alice")
+    store.close()
+
+    assert (replayed.type, replayed.operationId) == ("upload.progress", "op_1")
+    assert replayed.data.bytes_uploaded == 5 * 1024**2  # type: ignore[union-attr]
+    assert tracker.current_progress("user:alice") == []
+    assert tracker.current_progress("not a channel") == []
+
+
+def test_a_report_for_an_id_we_never_issue_is_not_found(setup: Rig) -> None:
+    tracker, store, _publisher, _clock = setup
+
+    with pytest.raises(NotFound):
+        tracker.report("op_XYZ", "alice", 1)
+    assert store.writes == 0

@@ -1,4 +1,4 @@
-"""The pure rules behind uploads: part sizes within S3's limits, keys, names, types."""
+"""The upload policy, pure: part sizes within S3's limits, keys, names, types."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import math
 
 import pytest
 
-from chalicelib.store.multipart import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
-from chalicelib.uploads import (
+from chalicelib.domain.upload_policy import (
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MIN_PART_SIZE,
     choose_part_size,
     media_id_for,
     object_key,

@@ -1,12 +1,13 @@
-"""Reading S3 notifications out of SQS messages and reporting partial batch failures."""
+"""Reading S3 notifications out of SQS messages and reporting partial batch
+failures (Powertools' batch processor), with no AWS behind it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalicelib.completion import CompletionHandler, s3_records
 from chalicelib.errors import InvalidInput, Throttled, Unavailable
+from chalicelib.uploads.completion import S3EventsHandler, s3_records
 
 
 def _message(
@@ -14,6 +15,11 @@ def _message(
 ) -> dict[str, Any]:
     records = [{"eventName": event, "s3": {"object": {"key": k, "size": s}}} for k, s in keys]
     return {"messageId": message_id, "body": json.dumps({"Records": records})}
+
+
+def _event(*messages: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's SQS event, as the event source mapping delivers it."""
+    return {"Records": [{**m, "eventSource": "aws:sqs"} for m in messages]}
 
 
 class RecordingUploads:
@@ -30,14 +36,14 @@ class RecordingUploads:
 
 def test_a_failing_record_is_reported_alone_so_the_others_are_not_redelivered() -> None:
     uploads = RecordingUploads({"uploads/a/op_2/b.mp4": Unavailable("dynamodb is down")})
-    handler = CompletionHandler(uploads)
+    handler = S3EventsHandler(uploads)
 
     result = handler.handle(
-        [
+        _event(
             _message("m1", ("uploads/a/op_1/a.mp4", 10)),
             _message("m2", ("uploads/a/op_2/b.mp4", 10)),
             _message("m3", ("uploads/a/op_3/c.mp4", 10)),
-        ]
+        )
     )
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
@@ -47,7 +53,7 @@ def test_a_failing_record_is_reported_alone_so_the_others_are_not_redelivered() 
 def test_a_record_that_can_never_succeed_is_dropped_not_retried() -> None:
     uploads = RecordingUploads({"uploads/a/op_1/a.mp4": InvalidInput("bad")})
 
-    result = CompletionHandler(uploads).handle([_message("m1", ("uploads/a/op_1/a.mp4", 1))])
+    result = S3EventsHandler(uploads).handle(_event(_message("m1", ("uploads/a/op_1/a.mp4", 1))))
 
     assert result == {"batchItemFailures": []}
 
@@ -57,7 +63,7 @@ def test_a_throttled_record_is_redelivered_not_dropped() -> None:
     # to lose the S3 event: SQS delivers it again once DynamoDB has capacity.
     uploads = RecordingUploads({"uploads/a/op_1/a.mp4": Throttled("slow down")})
 
-    result = CompletionHandler(uploads).handle([_message("m1", ("uploads/a/op_1/a.mp4", 1))])
+    result = S3EventsHandler(uploads).handle(_event(_message("m1", ("uploads/a/op_1/a.mp4", 1))))
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
@@ -70,7 +76,7 @@ def test_unreadable_messages_and_test_events_are_dropped() -> None:
         {"messageId": "m3", "body": json.dumps([1, 2])},
     ]
 
-    result = CompletionHandler(uploads).handle(messages)
+    result = S3EventsHandler(uploads).handle(_event(*messages))
 
     assert result == {"batchItemFailures": []}
     assert uploads.seen == []

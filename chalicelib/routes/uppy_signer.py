@@ -1,0 +1,136 @@
+"""Uppy 6's `signRequest` option: the browser makes every S3 call of an upload
+itself, and this endpoint signs each one, for an upload the caller owns.
+
+A create (POST, or a single-file PUT) without an upload id starts a new upload
+from the request's `file` under a key the server chooses, which Uppy then uses;
+every later request must name the caller's upload by key and S3 upload id, and
+the first one that carries the browser-created upload id binds it. The server
+learns of completion only from the S3 event, as with every other upload.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import Field, field_validator
+
+from chalicelib.domain.upload_policy import MAX_PARTS
+from chalicelib.domain.uploads import NewFile, not_found
+from chalicelib.errors import InvalidInput
+from chalicelib.http import api_doc, json_response, parse_body
+from chalicelib.models import MAX_INT, UploadTarget
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
+from chalicelib.services import container
+from chalicelib.store.multipart import MultipartStorage
+from chalicelib.uploads.lifecycle import UploadLifecycle
+
+bp = Blueprint(__name__)
+
+
+class SignFile(CompanionModel):
+    name: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=3, max_length=255)
+    size: int = Field(le=MAX_INT)
+    meta: FileMeta = Field(default_factory=FileMeta)
+
+
+class SignRequest(CompanionModel):
+    """What Uppy 6 passes to `signRequest`, plus the file for a request that
+    creates an upload (see docs/uppy.md)."""
+
+    method: Literal["GET", "PUT", "POST", "DELETE"]
+    key: str = Field(min_length=1, max_length=MAX_ID)
+    uploadId: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # noqa: N815
+    partNumber: int | None = None  # noqa: N815
+    # Uppy sends it; the server's own expiry applies (SigV4 allows at most 7 days).
+    expiresIn: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)  # noqa: N815
+    contentType: str | None = Field(default=None, max_length=255)  # noqa: N815
+    file: SignFile | None = None
+
+    @field_validator("partNumber")
+    @classmethod
+    def _part_in_range(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_PARTS:
+            raise ValueError(f"partNumber must be between 1 and {MAX_PARTS}")
+        return value
+
+
+class Signed(CompanionModel):
+    url: str
+    key: str
+
+
+class UppySigner:
+    """Signs one S3 request of Uppy's browser-driven upload: the upload's
+    lifecycle decides, S3's presigner signs."""
+
+    def __init__(self, uploads: UploadLifecycle, storage: MultipartStorage) -> None:
+        self._uploads = uploads
+        self._storage = storage
+
+    def sign(self, user_id: str, request: SignRequest) -> Signed:
+        # The file's target is checked whatever the request, as every field is.
+        target = request.file.meta.target() if request.file is not None else None
+        if request.uploadId is None:
+            return self._create(user_id, request, target)
+        method, upload_id, part_number = request.method, request.uploadId, request.partNumber
+        record = owned_by_key(user_id, request.key)
+        if record.upload.upload_id != upload_id:
+            if record.source != "signer":
+                raise not_found()
+            record = self._uploads.bind(record, upload_id)
+        key = record.upload.key
+        if method == "PUT":
+            if part_number is None:
+                raise InvalidInput("a part upload needs its partNumber", code="invalid_parts")
+            urls, _ = self._uploads.presign(record, [part_number], max_part=MAX_PARTS)
+            return Signed(url=urls[str(part_number)], key=key)
+        if part_number is not None:
+            raise InvalidInput("only part uploads carry a partNumber", code="invalid_parts")
+        if method == "GET":
+            return Signed(url=self._storage.presign_list_parts(key, upload_id), key=key)
+        if method == "POST":
+            self._uploads.completing_in_browser(record)
+            return Signed(url=self._storage.presign_complete(key, upload_id), key=key)
+        self._uploads.abort(record, in_s3=False)
+        return Signed(url=self._storage.presign_abort(key, upload_id), key=key)
+
+    def _create(self, user_id: str, request: SignRequest, target: UploadTarget | None) -> Signed:
+        if request.method not in {"POST", "PUT"} or request.partNumber is not None:
+            raise InvalidInput(
+                "only uploads can be signed: POST to create, PUT for one file",
+                code="unsupported_request",
+            )
+        if request.file is None or target is None:
+            raise InvalidInput("a new upload needs its file", code="missing_file")
+        single = request.method == "PUT"
+        file = NewFile(
+            name=request.file.name,
+            content_type=request.file.type,
+            size=request.file.size,
+            target=target,
+        )
+        upload = self._uploads.initiate(
+            user_id, file, source="signer", created_by="browser", single_put=single
+        )
+        if single:
+            url = self._storage.presign_put(upload.key, upload.content_type, upload.size)
+        else:
+            url = self._storage.presign_create(upload.key, upload.content_type)
+        return Signed(url=url, key=upload.key)
+
+
+@bp.route("/s3/sign", methods=["POST"], cors=CORS)
+@api_doc(
+    "Uppy 6 signRequest: sign one S3 request of the caller's upload",
+    body=SignRequest,
+    response=Signed,
+)
+def sign_request() -> Response:
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    body = parse_body(bp.current_request, SignRequest)
+    signer = UppySigner(container().uploads, container().multipart)
+    return json_response(signer.sign(caller.user_id, body))

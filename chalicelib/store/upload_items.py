@@ -1,0 +1,92 @@
+"""The uploads table's items: how an upload record is stored, attribute by
+attribute. The names are this table's own, not the wire model's aliases, so a
+JSON field can be renamed without migrating stored items; they are the names
+items have been stored under since the table was created."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.upload_states import OPEN_STATUSES
+from chalicelib.domain.uploads import Source, UploadRecord
+from chalicelib.models import ChapterTarget, Upload
+
+# The sparse index attributes of open uploads (see chalicelib/store/uploads.py).
+OPEN_MARKER = "open"
+
+# Upload field -> table attribute (the names items have been stored under).
+ATTRIBUTES: Mapping[str, str] = {
+    "operation_id": "operationId",
+    "upload_id": "uploadId",
+    "user_id": "userId",
+    "key": "key",
+    "filename": "filename",
+    "content_type": "contentType",
+    "size": "size",
+    "part_size": "partSize",
+    "part_count": "partCount",
+    "status": "status",
+    "target": "target",
+    "bytes_uploaded": "bytesUploaded",
+    "media_id": "mediaId",
+    "reason": "reason",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "expires_at": "expiresAt",
+}
+# Inside the `target` map.
+TARGET_ATTRIBUTES: Mapping[str, str] = {
+    "type": "type",
+    "course_id": "courseId",
+    "chapter_id": "chapterId",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _maybe_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _renamed(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    return {names[k]: v for k, v in values.items() if k in names}
+
+
+def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
+    item = _plain(dict(raw))
+    fields = {name: item[attr] for name, attr in ATTRIBUTES.items() if attr in item}
+    if isinstance(fields.get("target"), dict):
+        inside = {attr: name for name, attr in TARGET_ATTRIBUTES.items()}
+        fields["target"] = _renamed(fields["target"], inside)
+    upload = Upload.model_validate(fields)
+    return UploadRecord(
+        upload=upload,
+        source=item.get("source", "api"),
+        progress_at_ms=_maybe_int(item.get("progressAt")),
+        last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
+        last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
+        announced=bool(item.get("announced", True)),
+    )
+
+
+def item_from_upload(upload: Upload, source: Source) -> dict[str, Any]:
+    values = upload.model_dump(mode="json")
+    values["target"] = _renamed(values["target"], TARGET_ATTRIBUTES)
+    item = _renamed(values, ATTRIBUTES)
+    item["source"] = source
+    if upload.status in OPEN_STATUSES:
+        item["openBy"] = upload.user_id
+        item["openSince"] = OPEN_MARKER
+        if isinstance(upload.target, ChapterTarget):
+            item["openInCourse"] = upload.target.course_id
+    return item

@@ -1,0 +1,236 @@
+"""The REST lifecycle of an upload: start it, read it, sign its part URLs,
+complete it, abort it; only ever for its uploader.
+
+Every check (type, size, filename, permission) runs before S3 is touched; the
+server chooses the part size. Anyone but the uploader gets the same 404 as for
+an upload that does not exist. `completed` comes only from S3
+(chalicelib/uploads/completion.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from chalicelib.auth import WRITERS
+from chalicelib.domain.upload_policy import (
+    UploadPolicy,
+    check_completed_parts,
+    check_new_file,
+    check_part_numbers,
+    choose_part_size,
+    object_key,
+)
+from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, require_move
+from chalicelib.domain.uploads import (
+    CompletedObject,
+    CreatedBy,
+    NewFile,
+    Source,
+    UploadRecord,
+    not_found,
+)
+from chalicelib.errors import Conflict, DomainError, InvalidInput
+from chalicelib.ids import is_operation_id, iso, new_id
+from chalicelib.models import ChapterTarget, Upload, UploadPart
+from chalicelib.uploads.announce import UploadAnnouncer
+from chalicelib.uploads.ports import (
+    Clock,
+    CourseAccess,
+    MultipartObjects,
+    UploadRecords,
+)
+
+
+class UploadLifecycle:
+    def __init__(
+        self,
+        *,
+        store: UploadRecords,
+        storage: MultipartObjects,
+        courses: CourseAccess,
+        announcer: UploadAnnouncer,
+        policy: UploadPolicy,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._courses = courses
+        self._announcer = announcer
+        self._policy = policy
+        self._clock = clock
+
+    # ---- start -----------------------------------------------------------------
+    def initiate(
+        self,
+        user_id: str,
+        file: NewFile,
+        *,
+        source: Source = "api",
+        created_by: CreatedBy = "server",
+        single_put: bool = False,
+    ) -> Upload:
+        """Create the upload. With `created_by="browser"` the browser creates the
+        S3 upload through a presigned URL and the upload id is bound on the first
+        request that carries it (`bind`)."""
+        check_new_file(self._policy, file, single_put=single_put)
+        if isinstance(file.target, ChapterTarget):
+            self._courses.require_role(file.target.course_id, user_id, WRITERS)
+            self._courses.get_chapter(file.target.course_id, file.target.chapter_id)
+        operation_id = new_id("op")
+        key = object_key(user_id, operation_id, file.name)
+        upload_id = ""
+        if created_by == "server":
+            upload_id = self._storage.create(key, file.content_type)
+        part_size = file.size if single_put else choose_part_size(file.size)
+        now = self._clock()
+        upload = Upload(
+            operation_id=operation_id,
+            upload_id=upload_id,
+            user_id=user_id,
+            key=key,
+            filename=file.name,
+            content_type=file.content_type,
+            size=file.size,
+            part_size=part_size,
+            part_count=max(1, math.ceil(file.size / part_size)),
+            status="uploading",
+            target=file.target,
+            bytes_uploaded=0,
+            media_id=None,
+            reason=None,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + self._policy.stale_after,
+        )
+        try:
+            self._store.create(upload, source)
+        except DomainError:
+            self._storage.abort(key, upload_id)
+            raise
+        self._announcer.started(upload)
+        return upload
+
+    def bind(self, record: UploadRecord, upload_id: str) -> UploadRecord:
+        """Tie a browser-created S3 upload id to its operation (first use wins)."""
+        if record.upload.upload_id == upload_id:
+            return record
+        if record.upload.upload_id or not self._store.bind_upload_id(
+            record.upload.operation_id, upload_id
+        ):
+            raise not_found()
+        bound = self._store.get(record.upload.operation_id)
+        if bound is None:
+            raise not_found()
+        return bound
+
+    # ---- reads -----------------------------------------------------------------
+    def owned(self, user_id: str, operation_id: str) -> UploadRecord:
+        record = self._store.get(operation_id) if is_operation_id(operation_id) else None
+        if record is None or record.upload.user_id != user_id:
+            raise not_found()
+        return record
+
+    def parts(self, upload: Upload) -> list[UploadPart]:
+        """The parts S3 holds: what a client needs to resume."""
+        if upload.status not in OPEN_STATUSES or not upload.upload_id:
+            return []
+        return self._storage.list_parts(upload.key, upload.upload_id)
+
+    def active(self, user_id: str) -> list[Upload]:
+        return [r.upload for r in self._store.open_by_user(user_id)]
+
+    # ---- sign ------------------------------------------------------------------
+    def presign(
+        self, record: UploadRecord, part_numbers: Sequence[int], *, max_part: int | None = None
+    ) -> tuple[dict[str, str], datetime]:
+        """Part URLs, by part number, and when they expire. `max_part` is the
+        highest part number a client may ask for (the upload's own part count
+        unless the client chooses its own part size, as Uppy does)."""
+        upload = record.upload
+        check_part_numbers(part_numbers, max_part or upload.part_count)
+        if upload.status != "uploading":
+            raise not_open(upload.status)
+        upload_id = self._created(upload)
+        urls = {
+            str(n): self._storage.presign_part(upload.key, upload_id, n)
+            for n in sorted(set(part_numbers))
+        }
+        expires_at = self._clock() + timedelta(seconds=self._policy.presign_expiry_seconds)
+        return urls, expires_at
+
+    # ---- complete / abort ------------------------------------------------------
+    def complete(
+        self,
+        record: UploadRecord,
+        parts: Sequence[tuple[int, str]] | None,
+        *,
+        max_part: int | None = None,
+    ) -> tuple[Upload, CompletedObject]:
+        """Ask S3 to assemble the parts (without `parts`, those S3 holds);
+        `completed` follows from the S3 event."""
+        upload = record.upload
+        if parts is not None:
+            check_completed_parts(parts, max_part or upload.part_count)
+        require_move(upload.status, "completing")
+        upload_id = self._created(upload)
+        if parts is None:
+            held = self._storage.list_parts(upload.key, upload_id)
+            if not held:
+                raise InvalidInput("S3 holds no parts of this upload", code="invalid_parts")
+            parts = [(p.part_number, p.etag) for p in held]
+        moved = self._move(upload, "completing")
+        try:
+            completed = self._storage.complete(upload.key, upload_id, parts)
+        except InvalidInput:
+            # S3 refused these parts: reopen, so the client can send the
+            # missing parts (or abort) and complete again.
+            self._store.transition(upload.operation_id, "uploading", updated_at=self._now())
+            raise
+        return moved.upload, completed
+
+    def completing_in_browser(self, record: UploadRecord) -> Upload:
+        """A browser-created upload whose client asks S3 itself to assemble it:
+        `completing` from now on, so an abort checks S3 first."""
+        require_move(record.upload.status, "completing")
+        return self._move(record.upload, "completing").upload
+
+    def abort(self, record: UploadRecord, *, in_s3: bool = True) -> Upload:
+        """Abort the upload; `in_s3=False` when the client aborts the S3 upload
+        itself (a browser-created upload)."""
+        upload = record.upload
+        require_move(upload.status, "aborted")
+        if upload.status == "completing" and self._storage.object_size(upload.key) is not None:
+            # S3 assembled it already; its event will complete the upload.
+            raise Conflict("the upload has completed in S3", code="upload_not_open")
+        moved = self._move(upload, "aborted", reason="aborted")
+        if in_s3:
+            # After the state change, so a concurrent completion cannot win
+            # the race and leave a completed object behind an aborted upload.
+            self._storage.abort(upload.key, upload.upload_id)
+        self._announcer.aborted(moved)
+        return moved.upload
+
+    # ---- internals -------------------------------------------------------------
+    def _move(self, upload: Upload, to: UploadStatus, *, reason: str | None = None) -> UploadRecord:
+        moved = self._store.transition(
+            upload.operation_id, to, updated_at=self._now(), reason=reason
+        )
+        if moved is None:
+            raise not_open(self._status_of(upload.operation_id))
+        return moved
+
+    def _created(self, upload: Upload) -> str:
+        if not upload.upload_id:
+            raise Conflict("the upload has not been created in S3 yet", code="upload_not_created")
+        return upload.upload_id
+
+    def _status_of(self, operation_id: str) -> str:
+        record = self._store.get(operation_id)
+        if record is None:
+            raise not_found()
+        return record.upload.status
+
+    def _now(self) -> str:
+        return iso(self._clock())
