@@ -19,18 +19,27 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from chalicelib.errors import DomainError
 from chalicelib.events import Envelope
 from chalicelib.logging import logger
 from chalicelib.management_api import ConnectionsApi, DeliveryError
 
-if TYPE_CHECKING:
-    from chalicelib.store.connections import ConnectionStore
-    from chalicelib.store.events import EventLog
-
 T = TypeVar("T")
+
+
+class ChannelConnections(Protocol):
+    """Who is subscribed to a channel (chalicelib/store/connections.py)."""
+
+    def connections_on(self, channel: str) -> list[str]: ...
+    def remove(self, connection_id: str) -> None: ...
+
+
+class EventNumbering(Protocol):
+    """Numbers durable events per channel and keeps them (chalicelib/store/events.py)."""
+
+    def append(self, event: Envelope, channel: str) -> Envelope: ...
 
 
 class Counters(Protocol):
@@ -121,7 +130,7 @@ def encode(envelope: Envelope, max_bytes: int) -> bytes:
     return payload
 
 
-def forget_gone(connections: ConnectionStore, connection_id: str) -> None:
+def forget_gone(connections: ChannelConnections, connection_id: str) -> None:
     """Delete a connection API Gateway reported gone, with its subscriptions.
     Failing here only leaves items the TTL removes later, so it is logged and
     never fails the delivery that found the connection gone."""
@@ -138,8 +147,8 @@ class BroadcastPublisher:
 
     def __init__(
         self,
-        events: EventLog,
-        connections: ConnectionStore,
+        events: EventNumbering,
+        connections: ChannelConnections,
         fanout: FanOut,
         *,
         max_message_bytes: int,

@@ -8,11 +8,13 @@ any member reads; owners and editors write chapters; only owners manage members.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
 from typing import Protocol
 
 from chalicelib.auth import ROLES, WRITERS, Role
+from chalicelib.clock import Clock, stamp
+from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
 from chalicelib.events import (
     ChapterData,
@@ -21,11 +23,10 @@ from chalicelib.events import (
     chapter_paths,
     course_channel,
 )
-from chalicelib.ids import new_id, utcnow
+from chalicelib.ids import new_id
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member
 from chalicelib.publisher import Publisher
-from chalicelib.store.courses import CourseRecord, CourseSnapshot
 
 # A chapter is one DynamoDB item (400 KB at most); a chapter item with the
 # longest allowed filename and content type takes under 2 KB, so this many fit.
@@ -54,13 +55,6 @@ class AccessRevoker(Protocol):
     def revoke(self, user_id: str, channel: str) -> int: ...
 
 
-def stamp() -> datetime:
-    """Now, at the wire's millisecond precision, so a record read back equals
-    the one a service returned and published."""
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def course_not_found() -> NotFound:
     return NotFound("course not found", code="course_not_found")
 
@@ -83,9 +77,12 @@ class CourseService:
         store: CourseRepository,
         publisher: Publisher,
         revoker: Callable[[], AccessRevoker] | None = None,
+        *,
+        clock: Clock = time.time,
     ) -> None:
         self._store = store
         self._publisher = publisher
+        self._clock = clock
         # A provider, not the service: the realtime service itself asks this
         # one about memberships, so it cannot exist before this one does.
         self._revoker = revoker
@@ -117,7 +114,7 @@ class CourseService:
 
     # ---- courses -------------------------------------------------------------
     def create_course(self, user_id: str, title: str) -> Course:
-        record = CourseRecord(new_id("c"), title, user_id, stamp())
+        record = CourseRecord(new_id("c"), title, user_id, stamp(self._clock))
         self._store.create_course(record)
         return _course(CourseSnapshot(record, [Member(user_id=user_id, role="owner")], []))
 
@@ -168,7 +165,7 @@ class CourseService:
 
     def create_chapter(self, course_id: str, actor: str, title: str) -> Chapter:
         self.require_role(course_id, actor, WRITERS)
-        now = stamp()
+        now = stamp(self._clock)
         chapter = Chapter(
             course_id=course_id,
             chapter_id=new_id("ch"),
@@ -219,7 +216,7 @@ class CourseService:
                 "title": current.title if title is None else title,
                 "items": items,
                 "version": current.version + 1,
-                "updated_at": stamp(),
+                "updated_at": stamp(self._clock),
             }
         )
         self._store.replace_chapter(updated, expected_version=current.version)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from chalicelib.auth import WRITERS
-from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService, stamp
+from chalicelib.clock import Clock, Sleep, stamp
+from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
 from chalicelib.errors import Conflict, NotFound, VersionConflict
 from chalicelib.events import (
     MediaLinkData,
@@ -55,13 +55,15 @@ class LinkService:
         links: LinkRepository,
         publisher: Publisher,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._courses = courses
         self._media = media
         self._links = links
         self._publisher = publisher
+        self._clock = clock
         self._sleep = sleep
         self._max_attempts = max_attempts
 
@@ -105,7 +107,7 @@ class LinkService:
                 update={
                     "items": [i for i in chapter.items if i.media_id != media_id],
                     "version": chapter.version + 1,
-                    "updated_at": stamp(),
+                    "updated_at": stamp(self._clock),
                 }
             )
             try:
@@ -135,7 +137,7 @@ class LinkService:
                 raise Conflict(
                     f"a chapter holds at most {MAX_CHAPTER_ITEMS} media files", code="chapter_full"
                 )
-            now = stamp()
+            now = stamp(self._clock)
             item = ChapterItem(
                 media_id=media.media_id,
                 filename=media.filename,

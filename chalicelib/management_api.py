@@ -126,16 +126,14 @@ class ConnectionsApi:
         base_delay: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # Public so a test (or the local stack) can put a fake API behind an
-        # already-built fan-out.
-        self.transport = transport
+        self._transport = transport
         self._attempts = attempts
         self._base_delay = base_delay
         self._sleep = sleep
 
     def post(self, connection_id: str, payload: bytes) -> bool:
         for attempt in range(self._attempts):
-            status = self.transport.post(connection_id, payload)
+            status = self._transport.post(connection_id, payload)
             if 200 <= status < 300:
                 return True
             if status == GONE:

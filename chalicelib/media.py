@@ -12,10 +12,10 @@ from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from chalicelib.domain.media import LibraryPosition, MediaPage
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.ids import ResourceId, UserId
 from chalicelib.models import MediaFile
-from chalicelib.store.media import MediaPage
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -25,7 +25,7 @@ class MediaRepository(Protocol):
     def put_if_absent(self, media: MediaFile) -> bool: ...
     def get(self, media_id: str) -> MediaFile | None: ...
     def list_by_owner(
-        self, user_id: str, limit: int, start_key: dict[str, str] | None = None
+        self, user_id: str, limit: int, after: LibraryPosition | None = None
     ) -> MediaPage: ...
     def delete_unlinked(self, media_id: str, owner: str) -> None: ...
 
@@ -79,12 +79,12 @@ class PageTokens:
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
 
-    def encode(self, user_id: str, last_key: dict[str, str]) -> str:
-        token = _PageToken(u=user_id, m=last_key["mediaId"], c=last_key["createdAt"])
+    def encode(self, user_id: str, last: LibraryPosition) -> str:
+        token = _PageToken(u=user_id, m=last.media_id, c=last.created_at)
         payload = _b64(json.dumps(token.model_dump(), separators=(",", ":")).encode())
         return f"{payload}.{self._mac(payload)}"
 
-    def decode(self, user_id: str, token: str) -> dict[str, str]:
+    def decode(self, user_id: str, token: str) -> LibraryPosition:
         bad = InvalidInput("nextToken is not valid", code="invalid_next_token")
         payload, dot, mac = token.partition(".")
         if len(token) > 1024 or not dot or not hmac.compare_digest(mac, self._mac(payload)):
@@ -95,7 +95,7 @@ class PageTokens:
             raise bad from None
         if parsed.u != user_id:
             raise bad
-        return {"mediaId": parsed.m, "userId": user_id, "createdAt": parsed.c}
+        return LibraryPosition(media_id=parsed.m, created_at=parsed.c)
 
 
 class MediaService:
@@ -116,7 +116,7 @@ class MediaService:
     ) -> tuple[list[MediaFile], str | None]:
         start = self._tokens.decode(user_id, next_token) if next_token else None
         page = self._store.list_by_owner(user_id, min(limit, MAX_PAGE_SIZE), start)
-        token = self._tokens.encode(user_id, page.last_key) if page.last_key else None
+        token = self._tokens.encode(user_id, page.last) if page.last else None
         return page.items, token
 
     def with_download_url(self, media_id: str, user_id: str) -> MediaFile:

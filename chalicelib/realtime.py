@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from chalicelib.auth import Caller, Role
-from chalicelib.broadcast import FanOut, encode, forget_gone
+from chalicelib.broadcast import ChannelConnections, FanOut, encode, forget_gone
+from chalicelib.domain.connections import Connection
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.events import (
     ACTIONS,
@@ -47,15 +48,41 @@ from chalicelib.events import (
 from chalicelib.ids import parse_channel
 from chalicelib.logging import logger
 
-if TYPE_CHECKING:
-    from chalicelib.auth import TokenVerifier
-    from chalicelib.store.connections import Connection, ConnectionStore
-    from chalicelib.store.events import EventLog
-
 # Replies go out one after another (their order is the point), at a round trip
 # each: more missed events than this would not fit in one Lambda invocation.
 # The client is told the replay is incomplete and refetches instead.
 MAX_REPLAY = 500
+
+
+class ConnectionRepository(ChannelConnections, Protocol):
+    """The connections and their subscriptions (chalicelib/store/connections.py)."""
+
+    def add(
+        self,
+        connection_id: str,
+        user_id: str,
+        channels: Sequence[str] = (),
+        *,
+        token_expires_at: int | None = None,
+    ) -> Connection: ...
+    def reauthenticate(self, conn: Connection, token_expires_at: int) -> Connection: ...
+    def get(self, connection_id: str) -> Connection | None: ...
+    def subscribe(self, conn: Connection, channel: str) -> None: ...
+    def unsubscribe(self, connection_id: str, channel: str) -> None: ...
+    def subscribers(self, channel: str, user_id: str) -> list[str]: ...
+
+
+class EventHistory(Protocol):
+    """The channels' durable events (chalicelib/store/events.py)."""
+
+    def current_seq(self, channel: str) -> int: ...
+    def since(self, channel: str, seq: int, through: int | None = None) -> list[Envelope]: ...
+
+
+class Verifier(Protocol):
+    """Who a token names (chalicelib/auth.py's TokenVerifier)."""
+
+    def verify(self, token: str | None) -> Caller: ...
 
 
 class Memberships(Protocol):
@@ -115,10 +142,10 @@ class RealtimeService:
     def __init__(
         self,
         *,
-        connections: ConnectionStore,
-        events: EventLog,
+        connections: ConnectionRepository,
+        events: EventHistory,
         fanout: FanOut,
-        verifier: TokenVerifier,
+        verifier: Verifier,
         memberships: Memberships,
         uploads: UploadsProgress,
         max_message_bytes: int,

@@ -7,6 +7,7 @@ Handlers call `container()`; tests build a `Container` of their own (or call
 
 from __future__ import annotations
 
+import time
 from functools import cache, cached_property
 from threading import Lock
 from typing import TYPE_CHECKING
@@ -15,7 +16,12 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
+from chalicelib.broadcast import Counters
+from chalicelib.clock import Clock, Sleep
+from chalicelib.management_api import Transport
+from chalicelib.metrics import EmfMetrics
 from chalicelib.settings import Settings, SettingsError, get_settings
+from chalicelib.store.dynamo import Table
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from chalicelib.store.connections import ConnectionStore
     from chalicelib.store.courses import CourseStore
     from chalicelib.store.events import EventLog
+    from chalicelib.store.links import LinkStore
     from chalicelib.store.media import MediaStore
     from chalicelib.store.multipart import MultipartStorage
     from chalicelib.store.uploads import UploadStore
@@ -52,16 +59,37 @@ def process_session(region: str) -> boto3.session.Session:
 
 
 class Container:
+    """Everything a handler needs, built on first use and kept for the
+    container's life. Each collaborator from outside the process can be
+    injected, as Cosmic Python's `bootstrap` takes its dependencies:
+
+    - `session`: the boto3 session every AWS client comes from (a test hooks
+      botocore's events on it to make AWS fail);
+    - `publisher`: replaces the realtime publisher (an in-memory one in tests);
+    - `clock`, `sleep`: every reading of the time and every wait;
+    - `metrics`: the operator counters (CloudWatch EMF by default);
+    - `transport`: the HTTP exchange with API Gateway's @connections API (a
+      fake that answers 410 and 429 on demand in tests).
+    """
+
     def __init__(
         self,
         settings: Settings,
         session: boto3.session.Session | None = None,
         *,
         publisher: Publisher | None = None,
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
+        metrics: Counters | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.settings = settings
         self._session = session or process_session(settings.aws_region)
         self._publisher_override = publisher
+        self.clock = clock
+        self.sleep = sleep
+        self.metrics: Counters = metrics if metrics is not None else EmfMetrics()
+        self._transport = transport
 
     # ---- AWS clients -------------------------------------------------------
     @cached_property
@@ -77,6 +105,19 @@ class Container:
     @cached_property
     def dynamodb_client(self) -> DynamoDBClient:
         return self.dynamodb.meta.client
+
+    @cached_property
+    def ddb(self) -> DynamoDBClient:
+        """The one DynamoDB client every store's table goes through
+        (chalicelib/store/dynamo.py says why a plain client). Its pool fits the
+        fan-out workers that delete gone connections concurrently."""
+        config = self._aws_config.merge(
+            Config(max_pool_connections=max(10, self.settings.broadcast_workers))
+        )
+        return self._session.client("dynamodb", config=config)
+
+    def _table(self, name: str, label: str, code: str = "store_unavailable") -> Table:
+        return Table(self.ddb, name, label=label, code=code, sleep=self.sleep)
 
     @cached_property
     def s3(self) -> S3Client:
@@ -105,19 +146,24 @@ class Container:
     def course_store(self) -> CourseStore:
         from chalicelib.store.courses import CourseStore
 
-        return CourseStore(self.dynamodb.Table(self.settings.courses_table))
+        return CourseStore(self._table(self.settings.courses_table, "the course store"))
 
     @cached_property
     def courses(self) -> CourseService:
         from chalicelib.courses import CourseService
 
-        return CourseService(self.course_store, self.publisher, revoker=lambda: self.realtime)
+        # A provider, not the service: the realtime service asks this one about
+        # memberships (and, through uploads, about chapters), so neither can be
+        # built first.
+        return CourseService(
+            self.course_store, self.publisher, revoker=lambda: self.realtime, clock=self.clock
+        )
 
     @cached_property
     def media_store(self) -> MediaStore:
         from chalicelib.store.media import MediaStore
 
-        return MediaStore(self.dynamodb.Table(self.settings.media_table))
+        return MediaStore(self._table(self.settings.media_table, "the media store"))
 
     @cached_property
     def media(self) -> MediaService:
@@ -130,14 +176,27 @@ class Container:
         return MediaService(self.media_store, objects, tokens)
 
     @cached_property
-    def linker(self) -> LinkService:
-        from chalicelib.linking import LinkService
+    def link_store(self) -> LinkStore:
         from chalicelib.store.links import LinkStore
 
-        links = LinkStore(
-            self.dynamodb_client, self.settings.courses_table, self.settings.media_table
+        s = self.settings
+        return LinkStore(
+            self._table(s.courses_table, "the course store"),
+            self._table(s.media_table, "the media store"),
         )
-        return LinkService(self.courses, self.media_store, links, self.publisher)
+
+    @cached_property
+    def linker(self) -> LinkService:
+        from chalicelib.linking import LinkService
+
+        return LinkService(
+            self.courses,
+            self.media_store,
+            self.link_store,
+            self.publisher,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
 
     # ---- uploads -----------------------------------------------------------
     @cached_property
@@ -234,29 +293,36 @@ class Container:
         if self._publisher_override is not None:
             return self._publisher_override
         from chalicelib.broadcast import BroadcastPublisher
-        from chalicelib.metrics import EmfMetrics
 
         return BroadcastPublisher(
             self.event_log,
             self.connections,
             self.fanout,
             max_message_bytes=self.settings.max_ws_message_bytes,
-            metrics=EmfMetrics(),
+            metrics=self.metrics,
         )
 
     @cached_property
     def connections_api(self) -> ConnectionsApi:
         """Our own @connections client: Chalice's `app.websocket_api` exists only
         inside WebSocket handlers, and REST and SQS Lambdas publish too."""
-        from chalicelib.management_api import ConnectionsApi, SignedHttpTransport
+        from chalicelib.management_api import ConnectionsApi
+
+        return ConnectionsApi(self.transport, sleep=self.sleep)
+
+    @cached_property
+    def transport(self) -> Transport:
+        """The @connections HTTP exchange: SigV4-signed keep-alive HTTP unless injected."""
+        if self._transport is not None:
+            return self._transport
+        from chalicelib.management_api import SignedHttpTransport
 
         credentials = self._session.get_credentials()
         if credentials is None:
             raise SettingsError("no AWS credentials to sign @connections requests with")
-        transport = SignedHttpTransport(
+        return SignedHttpTransport(
             self.settings.websocket_endpoint, self.settings.aws_region, credentials
         )
-        return ConnectionsApi(transport)
 
     @cached_property
     def fanout(self) -> FanOut:
@@ -265,30 +331,25 @@ class Container:
         return FanOut(self.connections_api, self.settings.broadcast_workers)
 
     @cached_property
-    def realtime_dynamodb(self) -> DynamoDBClient:
-        """A plain client (AttributeValues in and out; `dynamodb_client` is the
-        resource's, which converts Python values) whose pool fits the fan-out
-        workers that delete gone connections concurrently."""
-        config = self._aws_config.merge(
-            Config(max_pool_connections=max(10, self.settings.broadcast_workers))
-        )
-        return self._session.client("dynamodb", config=config)
-
-    @cached_property
     def connections(self) -> ConnectionStore:
         from chalicelib.store.connections import ConnectionStore
 
-        return ConnectionStore(self.realtime_dynamodb, self.settings.connections_table)
+        table = self._table(
+            self.settings.connections_table,
+            "the connection store",
+            code="connection_store_unavailable",
+        )
+        return ConnectionStore(table, clock=self.clock)
 
     @cached_property
     def event_log(self) -> EventLog:
         from chalicelib.store.events import EventLog
 
-        return EventLog(
-            self.realtime_dynamodb,
-            self.settings.events_table,
-            retention_seconds=self.settings.event_retention_hours * 3600,
+        table = self._table(
+            self.settings.events_table, "the event log", code="event_log_unavailable"
         )
+        retention = self.settings.event_retention_hours * 3600
+        return EventLog(table, retention_seconds=retention, clock=self.clock)
 
     @cached_property
     def realtime(self) -> RealtimeService:
@@ -302,6 +363,7 @@ class Container:
             memberships=self.courses,
             uploads=self.progress,
             max_message_bytes=self.settings.max_ws_message_bytes,
+            clock=self.clock,
         )
 
 

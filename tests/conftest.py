@@ -18,7 +18,8 @@ from moto import mock_aws
 
 from chalicelib import services
 from chalicelib.auth import mint_token
-from chalicelib.services import process_session
+from chalicelib.services import Container, process_session
+from chalicelib.settings import get_settings
 from devstack.provision import provision
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
 
@@ -99,6 +100,14 @@ def client(aws: dict[str, str]) -> Iterator[Any]:
         yield c
 
 
+def use_container(**collaborators: Any) -> Container:
+    """Make the handlers use a container built with these collaborators
+    (chalicelib/services.py's Container takes them all); until the test ends."""
+    built = Container(get_settings(), **collaborators)
+    services.reset(built)
+    return built
+
+
 def token_for(user_id: str, ttl_seconds: int = 3600) -> str:
     return mint_token(TEST_SECRET, user_id, ttl_seconds)
 
@@ -111,7 +120,9 @@ def auth(user_id: str) -> dict[str, str]:
 def ws_api(client: Any) -> FakeConnectionsApi:
     """The @connections API the app posts to, faked: each connection's messages
     kept apart, GoneException for closed connections (moto's does neither)."""
-    return FakeConnectionsApi().attach(services.container().connections_api)
+    api = FakeConnectionsApi()
+    use_container(transport=api)
+    return api
 
 
 @pytest.fixture

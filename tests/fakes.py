@@ -10,13 +10,25 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.auth import ROLES, Role
+from chalicelib.domain.courses import CourseRecord, CourseSnapshot
+from chalicelib.domain.media import LibraryPosition, MediaPage
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.events import Envelope
 from chalicelib.ids import iso
-from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import Chapter, MediaFile, MediaLink, Member
-from chalicelib.store.courses import CourseRecord, CourseSnapshot
-from chalicelib.store.media import MediaPage
+
+
+class FakeClock:
+    """A clock that moves only when told to (chalicelib/clock.py's Clock)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class InMemoryPublisher:
@@ -64,11 +76,6 @@ class FakeConnectionsApi:
         self.closed: set[str] = set()
         self._throttled: dict[str, int] = {}
         self.posts = 0
-
-    def attach(self, api: ConnectionsApi) -> FakeConnectionsApi:
-        """Answer every post `api` makes from now on, even from a fan-out built earlier."""
-        api.transport = self
-        return self
 
     def close(self, *connection_ids: str) -> None:
         """The client went away: later posts answer GoneException."""
@@ -272,24 +279,24 @@ class InMemoryMediaStore:
         return self.files.get(media_id)
 
     def list_by_owner(
-        self, user_id: str, limit: int, start_key: dict[str, str] | None = None
+        self, user_id: str, limit: int, after: LibraryPosition | None = None
     ) -> MediaPage:
         mine = sorted(
             (m for m in self.files.values() if m.user_id == user_id),
             key=lambda m: (iso(m.created_at), m.media_id),
             reverse=True,
         )
-        if start_key:
-            after = (start_key["createdAt"], start_key["mediaId"])
-            mine = [m for m in mine if (iso(m.created_at), m.media_id) < after]
+        if after:
+            mine = [
+                m
+                for m in mine
+                if (iso(m.created_at), m.media_id) < (after.created_at, after.media_id)
+            ]
         page = mine[:limit]
         last = page[-1] if len(mine) > limit else None
-        last_key = (
-            {"mediaId": last.media_id, "userId": user_id, "createdAt": iso(last.created_at)}
-            if last
-            else None
+        return MediaPage(
+            page, LibraryPosition(last.media_id, iso(last.created_at)) if last else None
         )
-        return MediaPage(page, last_key)
 
     def delete_unlinked(self, media_id: str, owner: str) -> None:
         with self._lock:

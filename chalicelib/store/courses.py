@@ -7,23 +7,23 @@
 One partition per course means `GET /courses/{courseId}` is a single query, and
 the owner count on META lets a transaction refuse to remove the last owner
 however many owners are demoted at once.
+
+Items are mapped field by field (the attribute names are the table's, fixed by
+what is stored), never dumped from the wire models: renaming a JSON field must
+not rename an attribute.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any
 
 from chalicelib.auth import ROLES, Role
-from chalicelib.errors import Conflict, DomainError, NotFound, VersionConflict
+from chalicelib.domain.courses import CourseRecord, CourseSnapshot
+from chalicelib.errors import Conflict, NotFound, VersionConflict
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, ChapterItem, Member
-from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, error_code, translate
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from chalicelib.store.dynamo import Cancelled, ConditionFailed, Item, Table
 
 META = "META"
 MEMBER = "MEMBER#"
@@ -42,32 +42,11 @@ def member_key(course_id: str, user_id: str) -> dict[str, str]:
     return {"pk": course_pk(course_id), "sk": f"{MEMBER}{user_id}"}
 
 
-class CourseRecord:
-    """The META item: what a course is, without its members and chapters."""
-
-    __slots__ = ("course_id", "created_at", "created_by", "title")
-
-    def __init__(self, course_id: str, title: str, created_by: str, created_at: datetime) -> None:
-        self.course_id = course_id
-        self.title = title
-        self.created_by = created_by
-        self.created_at = created_at
+def _time(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
 
 
-class CourseSnapshot:
-    """Everything in a course's partition, read in one query."""
-
-    __slots__ = ("chapters", "course", "members")
-
-    def __init__(
-        self, course: CourseRecord, members: list[Member], chapters: list[Chapter]
-    ) -> None:
-        self.course = course
-        self.members = members
-        self.chapters = chapters
-
-
-def chapter_from_item(raw: dict[str, Any]) -> Chapter:
+def chapter_from_item(raw: Item) -> Chapter:
     return Chapter(
         course_id=str(raw["courseId"]),
         chapter_id=str(raw["chapterId"]),
@@ -75,15 +54,43 @@ def chapter_from_item(raw: dict[str, Any]) -> Chapter:
         position=int(raw["position"]),
         version=int(raw["version"]),
         items=[
-            ChapterItem.model_validate({**i, "size": int(i["size"])}) for i in raw.get("items", [])
+            ChapterItem(
+                media_id=str(i["mediaId"]),
+                filename=str(i["filename"]),
+                content_type=str(i["contentType"]),
+                size=int(i["size"]),
+                added_at=_time(i["addedAt"]),
+                added_by=str(i["addedBy"]),
+            )
+            for i in raw.get("items", [])
         ],
-        created_at=raw["createdAt"],
-        updated_at=raw["updatedAt"],
+        created_at=_time(raw["createdAt"]),
+        updated_at=_time(raw["updatedAt"]),
     )
 
 
-def chapter_to_item(chapter: Chapter) -> dict[str, Any]:
-    return {**chapter_key(chapter.course_id, chapter.chapter_id), **chapter.wire()}
+def chapter_to_item(chapter: Chapter) -> Item:
+    return {
+        **chapter_key(chapter.course_id, chapter.chapter_id),
+        "courseId": chapter.course_id,
+        "chapterId": chapter.chapter_id,
+        "title": chapter.title,
+        "position": chapter.position,
+        "version": chapter.version,
+        "items": [
+            {
+                "mediaId": i.media_id,
+                "filename": i.filename,
+                "contentType": i.content_type,
+                "size": i.size,
+                "addedAt": iso(i.added_at),
+                "addedBy": i.added_by,
+            }
+            for i in chapter.items
+        ],
+        "createdAt": iso(chapter.created_at),
+        "updatedAt": iso(chapter.updated_at),
+    }
 
 
 def _role(value: Any) -> Role:
@@ -93,76 +100,43 @@ def _role(value: Any) -> Role:
     raise ValueError(f"unknown role {value!r}")
 
 
-def cancellation_codes(exc: ClientError) -> list[str]:
-    """Per-item reasons of a cancelled transaction ('None' for items that passed)."""
-    reasons: Any = exc.response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) for r in reasons]
-
-
-def unavailable(exc: AwsError) -> DomainError:
-    return translate(exc, "using the course store", code="store_unavailable")
-
-
 class CourseStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    @property
-    def table_name(self) -> str:
-        return self._table.name
-
     # ---- reads ---------------------------------------------------------------
-    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
-        try:
-            return self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-        except AWS_ERRORS as exc:
-            raise unavailable(exc) from exc
-
     def role_of(self, course_id: str, user_id: str) -> Role | None:
-        item = self._get(member_key(course_id, user_id))
+        item = self._table.get(member_key(course_id, user_id))
         return _role(item["role"]) if item else None
 
     def get_chapter(self, course_id: str, chapter_id: str) -> Chapter | None:
-        item = self._get(chapter_key(course_id, chapter_id))
+        item = self._table.get(chapter_key(course_id, chapter_id))
         return chapter_from_item(item) if item else None
 
-    def _query(self, course_id: str, prefix: str | None) -> list[dict[str, Any]]:
-        expr = "pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else "")
-        values: dict[str, Any] = {":pk": course_pk(course_id)}
+    def _partition(self, course_id: str, prefix: str = "") -> list[Item]:
         if prefix:
-            values[":prefix"] = prefix
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": expr,
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
-        items: list[dict[str, Any]] = []
-        try:
-            while True:
-                page = self._table.query(**kwargs)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except AWS_ERRORS as exc:
-            raise unavailable(exc) from exc
+            condition = "pk = :pk AND begins_with(sk, :prefix)"
+            values = {":pk": course_pk(course_id), ":prefix": prefix}
+        else:
+            condition, values = "pk = :pk", {":pk": course_pk(course_id)}
+        return list(self._table.query(condition, values))
 
     def list_chapters(self, course_id: str) -> list[Chapter]:
-        chapters = [chapter_from_item(i) for i in self._query(course_id, CHAPTER)]
+        chapters = [chapter_from_item(i) for i in self._partition(course_id, CHAPTER)]
         return sorted(chapters, key=lambda c: (c.position, c.chapter_id))
 
     def load(self, course_id: str) -> CourseSnapshot | None:
         course: CourseRecord | None = None
         members: list[Member] = []
         chapters: list[Chapter] = []
-        for item in self._query(course_id, None):
+        for item in self._partition(course_id):
             sk = str(item["sk"])
             if sk == META:
                 course = CourseRecord(
                     course_id=course_id,
                     title=str(item["title"]),
                     created_by=str(item["createdBy"]),
-                    created_at=datetime.fromisoformat(str(item["createdAt"])),
+                    created_at=_time(item["createdAt"]),
                 )
             elif sk.startswith(MEMBER):
                 members.append(Member(user_id=str(item["userId"]), role=_role(item["role"])))
@@ -177,7 +151,7 @@ class CourseStore:
     # ---- writes --------------------------------------------------------------
     def create_course(self, course: CourseRecord) -> None:
         """The course and its creator as its first owner, atomically."""
-        meta: dict[str, Any] = {
+        meta = {
             "pk": course_pk(course.course_id),
             "sk": META,
             "courseId": course.course_id,
@@ -193,20 +167,14 @@ class CourseStore:
             "role": "owner",
         }
         try:
-            self._table.meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": meta,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {"Put": {"TableName": self.table_name, "Item": owner}},
+            self._table.transact(
+                [
+                    self._table.tx_put(meta, condition="attribute_not_exists(pk)"),
+                    self._table.tx_put(owner),
                 ]
             )
-        except AWS_ERRORS as exc:
-            raise unavailable(exc) from exc
+        except Cancelled:
+            raise Conflict("the course exists already", code="duplicate_course") from None
 
     def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None:
         """Give `user_id` `role`, provided their role is still `previous`.
@@ -216,9 +184,7 @@ class CourseStore:
         if role == previous:
             return
         member = {**member_key(course_id, user_id), "userId": user_id, "role": role}
-        items: list[Any] = [
-            {"Put": {"TableName": self.table_name, "Item": member, **self._still(previous)}}
-        ]
+        items = [self._table.tx_put(member, **self._still(previous))]
         delta = (role == "owner") - (previous == "owner")
         if delta:
             items.append(self._owner_count(course_id, delta))
@@ -226,9 +192,7 @@ class CourseStore:
 
     def remove_member(self, course_id: str, user_id: str, previous: Role) -> None:
         key = member_key(course_id, user_id)
-        items: list[Any] = [
-            {"Delete": {"TableName": self.table_name, "Key": key, **self._still(previous)}}
-        ]
+        items = [self._table.tx_delete(key, **self._still(previous))]
         if previous == "owner":
             items.append(self._owner_count(course_id, -1))
         self._transact(items)
@@ -237,38 +201,30 @@ class CourseStore:
     def _still(previous: Role | None) -> dict[str, Any]:
         """The condition that the member's role is still what the caller read."""
         if previous is None:
-            return {"ConditionExpression": "attribute_not_exists(pk)"}
+            return {"condition": "attribute_not_exists(pk)"}
         return {
-            "ConditionExpression": "#role = :previous",
-            "ExpressionAttributeNames": {"#role": "role"},
-            "ExpressionAttributeValues": {":previous": previous},
+            "condition": "#role = :previous",
+            "names": {"#role": "role"},
+            "values": {":previous": previous},
         }
 
     def _owner_count(self, course_id: str, delta: int) -> dict[str, Any]:
-        update: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": {"pk": course_pk(course_id), "sk": META},
-            "UpdateExpression": "SET owners = owners + :delta",
-            "ExpressionAttributeValues": {":delta": delta},
-            "ConditionExpression": "attribute_exists(pk)",
-        }
+        key = {"pk": course_pk(course_id), "sk": META}
         if delta < 0:
-            update["ConditionExpression"] = "owners > :one"
-            update["ExpressionAttributeValues"][":one"] = 1
-        return {"Update": update}
+            condition, values = "owners > :one", {":delta": delta, ":one": 1}
+        else:
+            condition, values = "attribute_exists(pk)", {":delta": delta}
+        return self._table.tx_update(
+            key, "SET owners = owners + :delta", condition=condition, values=values
+        )
 
-    def _transact(self, items: list[Any]) -> None:
+    def _transact(self, items: list[dict[str, Any]]) -> None:
         try:
-            self._table.meta.client.transact_write_items(TransactItems=items)
-        except BotoCoreError as exc:
-            raise unavailable(exc) from None
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise unavailable(exc) from exc
-            codes = cancellation_codes(exc)
+            self._table.transact(items)
+        except Cancelled as cancelled:
             # A stale read of the member outranks the owner count: the caller's
             # premise was wrong, whatever the count says.
-            if codes[1:2] == ["ConditionalCheckFailed"] and codes[0] != "ConditionalCheckFailed":
+            if cancelled.failed(1) and not cancelled.failed(0):
                 raise Conflict("a course must keep at least one owner", code="last_owner") from None
             raise Conflict(
                 "the membership changed meanwhile; read it again", code="member_changed"
@@ -277,40 +233,30 @@ class CourseStore:
     def next_position(self, course_id: str) -> int:
         """Reserve the next chapter position (a gap after a failed create is harmless)."""
         try:
-            got = self._table.update_item(
-                Key={"pk": course_pk(course_id), "sk": META},
-                UpdateExpression="SET nextPosition = nextPosition + :one",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":one": 1},
-                ReturnValues="UPDATED_OLD",
+            old = self._table.update(
+                {"pk": course_pk(course_id), "sk": META},
+                "SET nextPosition = nextPosition + :one",
+                condition="attribute_exists(pk)",
+                values={":one": 1},
+                returns="UPDATED_OLD",
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise NotFound("course not found", code="course_not_found") from None
-            raise unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise unavailable(exc) from None
-        return int(str(got["Attributes"]["nextPosition"]))
+        except ConditionFailed:
+            raise NotFound("course not found", code="course_not_found") from None
+        return int(old["nextPosition"])
 
     def put_chapter(self, chapter: Chapter) -> None:
         try:
-            self._table.put_item(
-                Item=chapter_to_item(chapter), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except AWS_ERRORS as exc:
-            raise unavailable(exc) from exc
+            self._table.put(chapter_to_item(chapter), condition="attribute_not_exists(pk)")
+        except ConditionFailed:
+            raise Conflict("the chapter exists already", code="duplicate_chapter") from None
 
     def replace_chapter(self, chapter: Chapter, expected_version: int) -> None:
         """Write `chapter` only if the stored one is still at `expected_version`."""
         try:
-            self._table.put_item(
-                Item=chapter_to_item(chapter),
-                ConditionExpression="version = :expected",
-                ExpressionAttributeValues={":expected": expected_version},
+            self._table.put(
+                chapter_to_item(chapter),
+                condition="version = :expected",
+                values={":expected": expected_version},
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise VersionConflict("the chapter changed since that version") from None
-            raise unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise unavailable(exc) from None
+        except ConditionFailed:
+            raise VersionConflict("the chapter changed since that version") from None

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.events import Envelope, parse_event
-from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, translate
-from chalicelib.store.ddb import from_ddb, to_ddb
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from chalicelib.store.dynamo import Table
 
 _HEAD_SEQ = 0
 # DynamoDB refuses items over 400 KB. An event that large is kept without its
@@ -31,69 +27,46 @@ _HEAD_SEQ = 0
 MAX_STORED_EVENT_BYTES = 350 * 1024
 
 
-def _failed(exc: AwsError, doing: str) -> Exception:
-    return translate(exc, doing, code="event_log_unavailable")
-
-
 class EventLog:
     def __init__(
         self,
-        client: DynamoDBClient,
-        table: str,
+        table: Table,
         *,
         retention_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._ddb = client
         self._table = table
         self._retention = retention_seconds
         self._clock = clock
 
     def append(self, event: Envelope, channel: str) -> Envelope:
         """Number `event` on `channel` and keep it for replay; return the stamped copy."""
-        try:
-            head = self._ddb.update_item(
-                TableName=self._table,
-                Key=to_ddb({"channel": channel, "seq": _HEAD_SEQ}),
-                UpdateExpression="ADD #last :one",
-                ExpressionAttributeNames={"#last": "last"},
-                ExpressionAttributeValues=to_ddb({":one": 1}),
-                ReturnValues="UPDATED_NEW",
-            )
-        except AWS_ERRORS as exc:
-            raise _failed(exc, "numbering an event") from None
-        seq = int(from_ddb(head["Attributes"])["last"])
+        head = self._table.update(
+            {"channel": channel, "seq": _HEAD_SEQ},
+            "ADD #last :one",
+            names={"#last": "last"},
+            values={":one": 1},
+            returns="UPDATED_NEW",
+        )
+        seq = int(head["last"])
         stamped = event.on_channel(channel, seq)
         body = stamped.to_json()
         if len(body.encode()) > MAX_STORED_EVENT_BYTES:
             body = stamped.without_data().to_json()
-        try:
-            self._ddb.put_item(
-                TableName=self._table,
-                Item=to_ddb(
-                    {
-                        "channel": channel,
-                        "seq": seq,
-                        "event": body,
-                        "expiresAt": int(self._clock() + self._retention),
-                    }
-                ),
-            )
-        except AWS_ERRORS as exc:
-            raise _failed(exc, "storing an event") from None
+        self._table.put(
+            {
+                "channel": channel,
+                "seq": seq,
+                "event": body,
+                "expiresAt": int(self._clock() + self._retention),
+            }
+        )
         return stamped
 
     def current_seq(self, channel: str) -> int:
         """The seq of the channel's latest durable event (0 before the first)."""
-        try:
-            item = self._ddb.get_item(
-                TableName=self._table,
-                Key=to_ddb({"channel": channel, "seq": _HEAD_SEQ}),
-                ConsistentRead=True,
-            ).get("Item")
-        except AWS_ERRORS as exc:
-            raise _failed(exc, "reading a channel's seq") from None
-        return int(from_ddb(item)["last"]) if item else 0
+        item = self._table.get({"channel": channel, "seq": _HEAD_SEQ})
+        return int(item["last"]) if item else 0
 
     def since(self, channel: str, seq: int, through: int | None = None) -> list[Envelope]:
         """The retained durable events of `channel` after `seq` (up to
@@ -108,22 +81,5 @@ class EventLog:
             condition = "channel = :c AND seq BETWEEN :s AND :t"
             values[":s"] = max(seq, _HEAD_SEQ) + 1
             values[":t"] = through
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "FilterExpression": "expiresAt > :now",
-            "ExpressionAttributeValues": to_ddb(values),
-            "ConsistentRead": True,
-        }
-        events: list[Envelope] = []
-        try:
-            while True:
-                page = self._ddb.query(**kwargs)
-                events.extend(
-                    parse_event(str(from_ddb(item)["event"])) for item in page.get("Items", [])
-                )
-                if "LastEvaluatedKey" not in page:
-                    return events
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except AWS_ERRORS as exc:
-            raise _failed(exc, "replaying a channel") from None
+        items = self._table.query(condition, values, filter="expiresAt > :now")
+        return [parse_event(str(item["event"])) for item in items]

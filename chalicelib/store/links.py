@@ -11,34 +11,22 @@ Conditions, all in the same transaction:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any
 
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.models import Chapter, MediaLink
-from chalicelib.store.aws_errors import error_code, translate
-from chalicelib.store.courses import (
-    cancellation_codes,
-    chapter_to_item,
-    member_key,
-)
-from chalicelib.store.media import link_key
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from chalicelib.store.courses import chapter_to_item, member_key
+from chalicelib.store.dynamo import Cancelled, Table
+from chalicelib.store.media import link_key, link_to_attribute
 
 # Reasons DynamoDB gives for a cancelled item that a fresh read and retry can fix.
-_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+_RETRYABLE = {"TransactionConflict"}
 
 
 class LinkStore:
-    def __init__(self, client: DynamoDBClient, courses_table: str, media_table: str) -> None:
-        # A client taken from a DynamoDB *resource*: it accepts and returns
-        # plain Python values, like the tables the other stores use.
-        self._client = client
-        self._courses = courses_table
-        self._media = media_table
+    def __init__(self, courses: Table, media: Table) -> None:
+        self._courses = courses
+        self._media = media
 
     def link(
         self, chapter: Chapter, expected_version: int, media_id: str, owner: str, actor: str
@@ -46,77 +34,60 @@ class LinkStore:
         """Write `chapter` (which now holds the item) and record the link on the
         media file, or neither."""
         link = MediaLink(course_id=chapter.course_id, chapter_id=chapter.chapter_id)
-        media_update = {
-            "Update": {
-                "TableName": self._media,
-                "Key": {"mediaId": media_id},
-                "UpdateExpression": "SET links.#k = :link",
-                "ConditionExpression": "attribute_exists(mediaId) AND userId = :owner"
-                " AND attribute_not_exists(links.#k)",
-                "ExpressionAttributeNames": {"#k": link_key(link.course_id, link.chapter_id)},
-                "ExpressionAttributeValues": {
-                    ":link": link.wire() | {"order": int(chapter.updated_at.timestamp() * 1000)},
-                    ":owner": owner,
-                },
-            }
-        }
+        media_update = self._media.tx_update(
+            {"mediaId": media_id},
+            "SET links.#k = :link",
+            condition="attribute_exists(mediaId) AND userId = :owner"
+            " AND attribute_not_exists(links.#k)",
+            names={"#k": link_key(link.course_id, link.chapter_id)},
+            values={
+                ":link": link_to_attribute(link, int(chapter.updated_at.timestamp() * 1000)),
+                ":owner": owner,
+            },
+        )
         self._write(chapter, expected_version, media_update, actor)
 
     def unlink(self, chapter: Chapter, expected_version: int, media_id: str, actor: str) -> None:
         """Write `chapter` (which no longer holds the item) and remove the link
         from the media file, or neither."""
-        media_update = {
-            "Update": {
-                "TableName": self._media,
-                "Key": {"mediaId": media_id},
-                "UpdateExpression": "REMOVE links.#k",
-                "ConditionExpression": "attribute_exists(links.#k)",
-                "ExpressionAttributeNames": {"#k": link_key(chapter.course_id, chapter.chapter_id)},
-            }
-        }
+        media_update = self._media.tx_update(
+            {"mediaId": media_id},
+            "REMOVE links.#k",
+            condition="attribute_exists(links.#k)",
+            names={"#k": link_key(chapter.course_id, chapter.chapter_id)},
+        )
         self._write(chapter, expected_version, media_update, actor)
 
     def _write(
         self, chapter: Chapter, expected_version: int, media_update: dict[str, Any], actor: str
     ) -> None:
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self._courses,
-                    "Item": chapter_to_item(chapter),
-                    "ConditionExpression": "version = :expected",
-                    "ExpressionAttributeValues": {":expected": expected_version},
-                }
-            },
+        items = [
+            self._courses.tx_put(
+                chapter_to_item(chapter),
+                condition="version = :expected",
+                values={":expected": expected_version},
+            ),
             media_update,
-            {
-                "ConditionCheck": {
-                    "TableName": self._courses,
-                    "Key": member_key(chapter.course_id, actor),
-                    "ConditionExpression": "#role IN (:owner, :editor)",
-                    "ExpressionAttributeNames": {"#role": "role"},
-                    "ExpressionAttributeValues": {":owner": "owner", ":editor": "editor"},
-                }
-            },
+            self._courses.tx_check(
+                member_key(chapter.course_id, actor),
+                condition="#role IN (:owner, :editor)",
+                names={"#role": "role"},
+                values={":owner": "owner", ":editor": "editor"},
+            ),
         ]
         try:
-            self._client.transact_write_items(TransactItems=items)
-        except BotoCoreError as exc:
-            raise translate(exc, "linking media", code="store_unavailable") from None
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise translate(exc, "linking media", code="store_unavailable") from None
-            raise _cancelled(cancellation_codes(exc)) from None
+            self._courses.transact(items)
+        except Cancelled as cancelled:
+            raise _cancelled(cancelled) from None
 
 
-def _cancelled(codes: list[str]) -> Exception:
-    chapter, media, member = (codes + ["None"] * 3)[:3]
-    if chapter == "ConditionalCheckFailed" or _RETRYABLE & set(codes):
+def _cancelled(cancelled: Cancelled) -> Exception:
+    if cancelled.failed(0) or _RETRYABLE & set(cancelled.reasons):
         # Lost an optimistic race (or DynamoDB's own conflict detection):
         # the caller reads the chapter again and retries.
         return VersionConflict("the chapter changed since it was read")
-    if member == "ConditionalCheckFailed":
+    if cancelled.failed(2):
         return Forbidden("only course owners and editors may change chapter media")
-    if media == "ConditionalCheckFailed":
+    if cancelled.failed(1):
         return NotFound("media file not found", code="media_not_found")
     return Conflict("the link could not be written", code="link_failed")

@@ -4,21 +4,25 @@
 Links live in a map keyed `{courseId}#{chapterId}`, so a link transaction can
 add one with `attribute_not_exists` and a delete can require `size(links) = 0`:
 both conditions hold under concurrency without reading first.
+
+Items are mapped field by field, never dumped from the wire model: renaming a
+JSON field must not rename an attribute.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as _urlquote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound
+from chalicelib.domain.media import LibraryPosition, MediaPage
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.ids import iso
 from chalicelib.models import MediaFile, MediaLink
-from chalicelib.store.aws_errors import AWS_ERRORS, AwsError, error_code, translate, translated
+from chalicelib.store.aws_errors import translated
+from chalicelib.store.dynamo import BadStartKey, ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_s3 import S3Client
 
 BY_OWNER = "byOwner"
@@ -28,20 +32,34 @@ def link_key(course_id: str, chapter_id: str) -> str:
     return f"{course_id}#{chapter_id}"
 
 
-def media_to_item(media: MediaFile) -> dict[str, Any]:
-    item = media.wire()
-    item.pop("downloadUrl", None)
-    if item["operationId"] is None:
-        del item["operationId"]
-    item["links"] = {
-        link_key(link.course_id, link.chapter_id): link.wire() | {"order": n}
-        for n, link in enumerate(media.links)
+def link_to_attribute(link: MediaLink, order: int) -> Item:
+    """A link in the media item's `links` map; `order` keeps the links in the
+    order they were made (a map has none)."""
+    return {"courseId": link.course_id, "chapterId": link.chapter_id, "order": order}
+
+
+def media_to_item(media: MediaFile) -> Item:
+    item: Item = {
+        "mediaId": media.media_id,
+        "userId": media.user_id,
+        "filename": media.filename,
+        "contentType": media.content_type,
+        "size": media.size,
+        "key": media.key,
+        "createdAt": iso(media.created_at),
+        "links": {
+            link_key(link.course_id, link.chapter_id): link_to_attribute(link, n)
+            for n, link in enumerate(media.links)
+        },
     }
+    if media.operation_id is not None:
+        item["operationId"] = media.operation_id
     return item
 
 
-def media_from_item(raw: dict[str, Any]) -> MediaFile:
+def media_from_item(raw: Item) -> MediaFile:
     links = sorted(raw.get("links", {}).values(), key=lambda link: int(link.get("order", 0)))
+    operation_id = raw.get("operationId")
     return MediaFile(
         media_id=str(raw["mediaId"]),
         user_id=str(raw["userId"]),
@@ -49,24 +67,13 @@ def media_from_item(raw: dict[str, Any]) -> MediaFile:
         content_type=str(raw["contentType"]),
         size=int(raw["size"]),
         key=str(raw["key"]),
-        operation_id=raw.get("operationId"),
-        created_at=raw["createdAt"],
+        operation_id=None if operation_id is None else str(operation_id),
+        created_at=datetime.fromisoformat(str(raw["createdAt"])),
         links=[
-            MediaLink(course_id=link["courseId"], chapter_id=link["chapterId"]) for link in links
+            MediaLink(course_id=str(link["courseId"]), chapter_id=str(link["chapterId"]))
+            for link in links
         ],
     )
-
-
-def _unavailable(exc: AwsError) -> DomainError:
-    return translate(exc, "using the media store", code="store_unavailable")
-
-
-class MediaPage:
-    __slots__ = ("items", "last_key")
-
-    def __init__(self, items: list[MediaFile], last_key: dict[str, str] | None) -> None:
-        self.items = items
-        self.last_key = last_key
 
 
 class MediaStore:
@@ -77,71 +84,56 @@ class MediaStore:
         """Record a media file once: True if this call created it, False if a
         record with its id already existed (a duplicate S3 event)."""
         try:
-            self._table.put_item(
-                Item=media_to_item(media), ConditionExpression="attribute_not_exists(mediaId)"
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
+            self._table.put(media_to_item(media), condition="attribute_not_exists(mediaId)")
+        except ConditionFailed:
+            return False
         return True
 
     def get(self, media_id: str) -> MediaFile | None:
-        try:
-            got = self._table.get_item(Key={"mediaId": media_id}, ConsistentRead=True)
-        except AWS_ERRORS as exc:
-            raise _unavailable(exc) from exc
-        item = got.get("Item")
+        item = self._table.get({"mediaId": media_id})
         return media_from_item(item) if item else None
 
     def list_by_owner(
-        self, user_id: str, limit: int, start_key: dict[str, str] | None = None
+        self, user_id: str, limit: int, after: LibraryPosition | None = None
     ) -> MediaPage:
-        kwargs: dict[str, Any] = {
-            "IndexName": BY_OWNER,
-            "KeyConditionExpression": "userId = :u",
-            "ExpressionAttributeValues": {":u": user_id},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
+        start = (
+            {"mediaId": after.media_id, "userId": user_id, "createdAt": after.created_at}
+            if after
+            else None
+        )
         try:
-            page = self._table.query(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) == "ValidationException":
-                raise InvalidInput("nextToken is not valid", code="invalid_next_token") from None
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
-        last = page.get("LastEvaluatedKey")
+            page = self._table.query_page(
+                "userId = :u",
+                {":u": user_id},
+                index=BY_OWNER,
+                forward=False,
+                limit=limit,
+                start=start,
+            )
+        except BadStartKey:
+            raise InvalidInput("nextToken is not valid", code="invalid_next_token") from None
+        last = page.last_key
         return MediaPage(
-            [media_from_item(i) for i in page.get("Items", [])],
-            {k: str(v) for k, v in last.items()} if last else None,
+            [media_from_item(i) for i in page.items],
+            LibraryPosition(str(last["mediaId"]), str(last["createdAt"])) if last else None,
         )
 
     def delete_unlinked(self, media_id: str, owner: str) -> None:
         """Delete the record if `owner` owns it and it is linked nowhere."""
         try:
-            self._table.delete_item(
-                Key={"mediaId": media_id},
-                ConditionExpression="userId = :owner AND size(links) = :zero",
-                ExpressionAttributeValues={":owner": owner, ":zero": 0},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            self._table.delete(
+                {"mediaId": media_id},
+                condition="userId = :owner AND size(links) = :zero",
+                values={":owner": owner, ":zero": 0},
+                old_on_failure=True,
             )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise _unavailable(exc) from exc
-            old: Any = exc.response.get("Item")
-            if old is None or old.get("userId", {}).get("S") != owner:
+        except ConditionFailed as failed:
+            old: Any = failed.item
+            if old is None or old.get("userId") != owner:
                 raise NotFound("media file not found") from None
             raise Conflict(
                 "the media file is linked into a chapter; unlink it first", code="media_linked"
             ) from None
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
 
 
 def quote(filename: str) -> str:

@@ -21,8 +21,7 @@ def store(aws: dict[str, str]) -> CourseStore:
 
 @pytest.fixture
 def links(aws: dict[str, str]) -> LinkStore:
-    s = services.container().settings
-    return LinkStore(services.container().dynamodb_client, s.courses_table, s.media_table)
+    return services.container().link_store
 
 
 @pytest.fixture

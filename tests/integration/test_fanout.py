@@ -11,6 +11,8 @@ from chalicelib.broadcast import BroadcastPublisher
 from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.models import Chapter
 from chalicelib.store.connections import ConnectionStore
+from chalicelib.store.dynamo import Table
+from tests.conftest import use_container
 from tests.fakes import FakeConnectionsApi, assert_valid_events
 
 pytestmark = pytest.mark.integration
@@ -39,8 +41,8 @@ def chapter_event() -> ChapterUpdated:
 def test_a_broadcast_to_1000_connections_with_100_gone_serves_900_and_forgets_100(
     aws: dict[str, Any],
 ) -> None:
-    container = services.container()
-    api = FakeConnectionsApi().attach(container.connections_api)
+    api = FakeConnectionsApi()
+    container = use_container(transport=api)
     ids = [f"conn{i:04d}=" for i in range(1000)]
     container.connections.add_many((cid, f"user{i}", [CHANNEL]) for i, cid in enumerate(ids))
     gone = set(ids[::10])
@@ -64,26 +66,13 @@ class Counters:
         self.counts[name] = self.counts.get(name, 0) + value
 
 
-def publisher_with(
-    container: services.Container, connections: ConnectionStore, metrics: Counters
-) -> BroadcastPublisher:
-    return BroadcastPublisher(
-        container.event_log,
-        connections,
-        container.fanout,
-        max_message_bytes=container.settings.max_ws_message_bytes,
-        metrics=metrics,
-    )
-
-
 def test_gone_connections_are_counted_for_operators(aws: dict[str, Any]) -> None:
-    container = services.container()
-    api = FakeConnectionsApi().attach(container.connections_api)
+    api, metrics = FakeConnectionsApi(), Counters()
+    container = use_container(transport=api, metrics=metrics)
     container.connections.add_many((f"c{i}=", f"u{i}", [CHANNEL]) for i in range(5))
     api.close("c1=", "c2=")
-    metrics = Counters()
 
-    publisher_with(container, container.connections, metrics).publish(chapter_event(), [CHANNEL])
+    container.publisher.publish(chapter_event(), [CHANNEL])
 
     assert metrics.counts == {"WebSocketConnectionsGone": 2}
 
@@ -92,8 +81,14 @@ def test_a_publish_whose_connection_lookup_fails_still_keeps_the_event_for_repla
     aws: dict[str, Any],
 ) -> None:
     container = services.container()
-    broken = ConnectionStore(container.realtime_dynamodb, "NoSuchTable")
+    broken = ConnectionStore(Table(container.ddb, "NoSuchTable", label="a missing table"))
+    publisher = BroadcastPublisher(
+        container.event_log,
+        broken,
+        container.fanout,
+        max_message_bytes=container.settings.max_ws_message_bytes,
+    )
 
-    (sent,) = publisher_with(container, broken, Counters()).publish(chapter_event(), [CHANNEL])
+    (sent,) = publisher.publish(chapter_event(), [CHANNEL])
 
     assert [e.id for e in container.event_log.since(CHANNEL, 0)] == [sent.id]

@@ -14,7 +14,6 @@ import pytest
 from chalicelib.linking import LinkService
 from chalicelib.services import Container
 from chalicelib.settings import get_settings
-from chalicelib.store.links import LinkStore
 from tests.fakes import InMemoryPublisher
 from tests.integration.course_kit import (
     add_media,
@@ -156,14 +155,14 @@ def test_ten_links_at_once_each_land_exactly_once(
         add_media(media_id, "eddie")
     lost_races: list[float] = []
 
+    def counted_sleep(seconds: float) -> None:
+        lost_races.append(seconds)
+        time.sleep(seconds)
+
     def linker() -> LinkService:
-        # One container each, as concurrent Lambda invocations have (boto3
-        # resources are not shared across threads); a sleep that counts the
-        # optimistic races lost, to show the links really collided.
-        c = Container(get_settings(), publisher=publisher)
-        links = LinkStore(c.dynamodb_client, c.settings.courses_table, c.settings.media_table)
-        sleep = lambda s: (lost_races.append(s), time.sleep(s))  # noqa: E731
-        return LinkService(c.courses, c.media_store, links, publisher, sleep=sleep)
+        # One container each, as concurrent Lambda invocations have; a sleep
+        # that counts the optimistic races lost, to show the links really collided.
+        return Container(get_settings(), publisher=publisher, sleep=counted_sleep).linker
 
     linkers = [linker() for _ in media_ids]
     start = threading.Barrier(len(media_ids))

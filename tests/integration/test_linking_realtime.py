@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import services
 from chalicelib.events import course_channel
-from tests.conftest import token_for
+from tests.conftest import token_for, use_container
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 from tests.integration.course_kit import add_media, body, call
 
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def api(client: Any) -> FakeConnectionsApi:
-    return FakeConnectionsApi().attach(services.container().connections_api)
+    fake = FakeConnectionsApi()
+    use_container(transport=fake)
+    return fake
 
 
 @pytest.fixture

@@ -35,18 +35,22 @@ def test_an_owners_library_pages_newest_first(store: MediaStore) -> None:
     add_media("m_bob", "bob", minutes=9)
     first = store.list_by_owner("ann", 2)
     assert [m.media_id for m in first.items] == ["m_2", "m_1"]
-    assert first.last_key is not None
-    rest = store.list_by_owner("ann", 2, first.last_key)
+    assert first.last is not None
+    rest = store.list_by_owner("ann", 2, first.last)
     assert [m.media_id for m in rest.items] == ["m_0"]
 
 
 def test_a_linked_file_is_not_deleted(store: MediaStore) -> None:
     add_media("m_1", "ann")
-    store._table.update_item(  # the link transaction's write, without a chapter
-        Key={"mediaId": "m_1"},
+    c = services.container()
+    c.ddb.update_item(  # the link transaction's write, without a chapter
+        TableName=c.settings.media_table,
+        Key={"mediaId": {"S": "m_1"}},
         UpdateExpression="SET links.#k = :v",
         ExpressionAttributeNames={"#k": "c_1#ch_1"},
-        ExpressionAttributeValues={":v": {"courseId": "c_1", "chapterId": "ch_1", "order": 0}},
+        ExpressionAttributeValues={
+            ":v": {"M": {"courseId": {"S": "c_1"}, "chapterId": {"S": "ch_1"}, "order": {"N": "0"}}}
+        },
     )
     with pytest.raises(Conflict) as err:
         store.delete_unlinked("m_1", "ann")

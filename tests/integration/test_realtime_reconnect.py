@@ -16,8 +16,13 @@ from chalicelib.events import ChapterData, ChapterUpdated, course_channel
 from chalicelib.models import Chapter
 from chalicelib.realtime import RealtimeService
 from chalicelib.store.events import EventLog
-from tests.conftest import auth, token_for
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
+from tests.conftest import auth, token_for, use_container
+from tests.fakes import (
+    FakeClock,
+    FakeConnectionsApi,
+    FakeWebsocketGateway,
+    assert_valid_events,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -104,14 +109,6 @@ def test_a_subscription_without_since_replays_nothing(
     assert ws_api.types(connection_id) == ["subscribed"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def service_with(log: EventLog, max_replay: int = 500) -> RealtimeService:
     c = services.container()
     return RealtimeService(
@@ -135,22 +132,17 @@ def chapter_updates(course_id: str, count: int) -> None:
 def test_a_replay_past_the_retention_window_says_it_is_incomplete(
     ws_api: FakeConnectionsApi,
 ) -> None:
-    c = services.container()
-    clock = Clock()
-    log = EventLog(
-        c.realtime_dynamodb, c.settings.events_table, retention_seconds=3600, clock=clock
-    )
+    clock = FakeClock(time.time())
+    c = use_container(transport=ws_api, clock=clock)
     course_id = c.courses.create_course("alice", "Physics").course_id
     channel = course_channel(course_id)
-    c.connections.add("late=", "alice", ["user:alice"])
     for n in range(3):
-        log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), channel)
-    clock.now += 3600 + 1
-    log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), channel)
+        c.event_log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), channel)
+    clock.advance(c.settings.event_retention_hours * 3600 + 1)
+    c.connections.add("late=", "alice", ["user:alice"])
+    c.event_log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), channel)
 
-    service_with(log).receive(
-        "late=", json.dumps({"action": "subscribe", "channel": channel, "since": 0})
-    )
+    c.realtime.receive("late=", json.dumps({"action": "subscribe", "channel": channel, "since": 0}))
 
     received = ws_api.received("late=")
     assert_valid_events(received)

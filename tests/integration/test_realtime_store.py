@@ -4,41 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import services
 from chalicelib.errors import NotFound
 from chalicelib.events import ChapterData, ChapterUpdated, UploadStarted, parse_event
 from chalicelib.models import Chapter
+from chalicelib.services import Container
 from chalicelib.store.connections import CONNECTION_TTL_SECONDS, ConnectionStore
 from chalicelib.store.events import EventLog
+from tests.conftest import use_container
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def container(aws: dict[str, str], clock: FakeClock) -> Container:
+    return use_container(clock=clock)
 
 
 @pytest.fixture
-def store(aws: dict[str, str], clock: Clock) -> ConnectionStore:
-    c = services.container()
-    return ConnectionStore(c.realtime_dynamodb, c.settings.connections_table, clock=clock)
+def store(container: Container) -> ConnectionStore:
+    return container.connections
 
 
 @pytest.fixture
-def log(aws: dict[str, str], clock: Clock) -> EventLog:
-    c = services.container()
-    return EventLog(
-        c.realtime_dynamodb, c.settings.events_table, retention_seconds=24 * 3600, clock=clock
-    )
+def log(container: Container) -> EventLog:
+    return container.event_log
 
 
 def started(n: int = 0) -> UploadStarted:
@@ -61,7 +56,7 @@ def test_a_channel_lists_exactly_its_subscribed_connections(store: ConnectionSto
 
 
 def test_connections_past_api_gateways_two_hour_limit_are_ignored(
-    store: ConnectionStore, clock: Clock
+    store: ConnectionStore, clock: FakeClock
 ) -> None:
     store.add("a=", "alice", ["user:alice"])
 
@@ -72,7 +67,7 @@ def test_connections_past_api_gateways_two_hour_limit_are_ignored(
 
 
 def test_a_connection_item_outlives_the_two_hour_limit_only_briefly(
-    store: ConnectionStore, clock: Clock
+    store: ConnectionStore, clock: FakeClock
 ) -> None:
     conn = store.add("a=", "alice", ["user:alice"])
 
@@ -156,7 +151,7 @@ def test_replay_from_zero_returns_every_retained_event(log: EventLog) -> None:
     assert [e.seq for e in log.since("course:c_1", 0)] == [1, 2, 3]
 
 
-def test_events_past_the_retention_window_are_not_replayed(log: EventLog, clock: Clock) -> None:
+def test_events_past_the_retention_window_are_not_replayed(log: EventLog, clock: FakeClock) -> None:
     log.append(started(0), "course:c_1")
     clock.now += 24 * 3600 + 1
     log.append(started(1), "course:c_1")
