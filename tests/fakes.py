@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.auth import ROLES, Role
+from chalicelib.domain.connections import Connection
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.domain.media import LibraryPosition, MediaPage
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
@@ -87,7 +88,7 @@ class FakeConnectionsApi:
         with self._lock:
             self._throttled[connection_id] = times
 
-    def received(self, connection_id: str) -> list[dict[str, object]]:
+    def received(self, connection_id: str) -> list[dict[str, Any]]:
         import json
 
         with self._lock:
@@ -110,6 +111,76 @@ class FakeConnectionsApi:
                 return 429
             self.messages[connection_id].append(payload)
         return 200
+
+
+class InMemoryConnections:
+    """chalicelib.store.connections.ConnectionStore in memory (without expiry)."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, set[str]] = {}
+        self.users: dict[str, str] = {}
+
+    def add(
+        self,
+        connection_id: str,
+        user_id: str,
+        channels: Sequence[str] = (),
+        *,
+        token_expires_at: int | None = None,
+    ) -> Connection:
+        self.users[connection_id] = user_id
+        self.channels[connection_id] = set(channels)
+        return Connection(connection_id, user_id, 0, 2**40, token_expires_at or 2**40)
+
+    def reauthenticate(self, conn: Connection, token_expires_at: int) -> Connection:
+        if conn.connection_id not in self.users:
+            raise NotFound("the connection is closed", code="connection_closed")
+        return Connection(
+            conn.connection_id, conn.user_id, conn.connected_at, conn.expires_at, token_expires_at
+        )
+
+    def get(self, connection_id: str) -> Connection | None:
+        user_id = self.users.get(connection_id)
+        return None if user_id is None else Connection(connection_id, user_id, 0, 2**40, 2**40)
+
+    def remove(self, connection_id: str) -> None:
+        self.users.pop(connection_id, None)
+        self.channels.pop(connection_id, None)
+
+    def subscribe(self, conn: Connection, channel: str) -> None:
+        if conn.connection_id not in self.users:
+            raise NotFound("the connection is closed", code="connection_closed")
+        self.channels[conn.connection_id].add(channel)
+
+    def unsubscribe(self, connection_id: str, channel: str) -> None:
+        if connection_id not in self.users:
+            raise NotFound("the connection is closed", code="connection_closed")
+        self.channels[connection_id].discard(channel)
+
+    def connections_on(self, channel: str) -> list[str]:
+        return sorted(cid for cid, channels in self.channels.items() if channel in channels)
+
+    def subscribers(self, channel: str, user_id: str) -> list[str]:
+        return [cid for cid in self.connections_on(channel) if self.users[cid] == user_id]
+
+
+class InMemoryEventLog:
+    """chalicelib.store.events.EventLog in memory (without retention)."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[Envelope]] = defaultdict(list)
+
+    def append(self, event: Envelope, channel: str) -> Envelope:
+        stamped = event.on_channel(channel, len(self.events[channel]) + 1)
+        self.events[channel].append(stamped)
+        return stamped
+
+    def current_seq(self, channel: str) -> int:
+        return len(self.events[channel])
+
+    def since(self, channel: str, seq: int, through: int | None = None) -> list[Envelope]:
+        last = self.current_seq(channel) if through is None else through
+        return [e for e in self.events[channel] if e.seq is not None and seq < e.seq <= last]
 
 
 class FakeWebsocketGateway:

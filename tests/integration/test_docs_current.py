@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from openapi_spec_validator import validate
 
 from scripts import gen_docs
 
@@ -35,5 +35,6 @@ def test_openapi_json_documents_every_route_of_the_app() -> None:
 
 
 def test_openapi_json_is_a_valid_openapi_3_1_document() -> None:
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(json.loads(gen_docs.OPENAPI.read_text()))
+    # A pinned dev dependency (requirements-dev.txt): a missing validator
+    # fails here rather than skipping the check.
+    validate(json.loads(gen_docs.OPENAPI.read_text()))

@@ -24,7 +24,15 @@ class _Api(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.seen.append(
+            {
+                "path": self.path,
+                "headers": dict(self.headers),
+                "body": body,
+                # The client's side of the TCP connection: one port per connection.
+                "client_port": self.client_address[1],
+            }
+        )
         connection_id = self.path.rsplit("/", 1)[-1]
         self.send_response(410 if connection_id in self.gone else 200)
         self.send_header("Content-Length", "0")
@@ -79,9 +87,26 @@ def test_posts_from_one_thread_reuse_one_connection(endpoint: str) -> None:
     for i in range(5):
         api.post(f"c{i}=", b"{}")
 
-    ports = {request["headers"]["Host"] for request in _Api.seen}
     assert len(_Api.seen) == 5
-    assert len(ports) == 1
+    assert len({request["client_port"] for request in _Api.seen}) == 1
+
+
+def test_posts_from_two_threads_use_a_connection_each(endpoint: str) -> None:
+    # The other side of the previous test: the comparison of ports tells
+    # connections apart, so a transport sharing one connection across
+    # threads (or opening one per post) would show here.
+    api = api_for(endpoint)
+    threads = [
+        threading.Thread(target=lambda n=n: [api.post(f"t{n}p{i}=", b"{}") for i in range(3)])
+        for n in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(_Api.seen) == 6
+    assert len({request["client_port"] for request in _Api.seen}) == 2
 
 
 def test_a_kept_alive_connection_the_server_dropped_is_replaced(endpoint: str) -> None:

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import InvalidInput
-from chalicelib.events import PingMessage, SubscribeMessage, UnsubscribeMessage
-from chalicelib.realtime import parse_message
+from chalicelib.auth import Caller, Role
+from chalicelib.broadcast import FanOut
+from chalicelib.errors import InvalidInput, Unauthenticated
+from chalicelib.events import (
+    PingMessage,
+    SubscribeMessage,
+    UnsubscribeMessage,
+    UploadProgress,
+    UploadProgressData,
+    UploadStarted,
+)
+from chalicelib.management_api import ConnectionsApi
+from chalicelib.models import LibraryTarget
+from chalicelib.realtime import RealtimeService, parse_message
+from tests.fakes import FakeConnectionsApi, InMemoryConnections, InMemoryEventLog
 
 
 def test_subscribe_with_since_is_read() -> None:
@@ -15,11 +27,95 @@ def test_subscribe_with_since_is_read() -> None:
     assert message == SubscribeMessage(action="subscribe", channel="course:c_1", since=41)
 
 
-def test_subscribe_without_since_replays_nothing() -> None:
-    message = parse_message('{"action": "subscribe", "channel": "course:c_1"}')
+class NoTokens:
+    """No token is valid (these tests never connect)."""
 
-    assert isinstance(message, SubscribeMessage)
-    assert message.since is None
+    def verify(self, token: str | None) -> Caller:
+        raise Unauthenticated("no tokens here")
+
+
+class Viewers:
+    """Everyone is a viewer of every course."""
+
+    def role_of(self, course_id: str, user_id: str) -> Role | None:
+        return "viewer"
+
+
+class OpenUpload:
+    """One open upload on every channel, with progress to replay."""
+
+    def current_progress(self, channel: str) -> list[UploadProgress]:
+        data = UploadProgressData(
+            bytes_uploaded=5,
+            total_bytes=10,
+            percent=50.0,
+            bytes_per_second=None,
+            eta_seconds=None,
+            filename="talk.mp4",
+            target=LibraryTarget(type="library"),
+        )
+        return [UploadProgress.new(data, operation_id="op_1").on_channel(channel, None)]
+
+
+def durable(n: int) -> UploadStarted:
+    # The service replays whatever durable envelope the log holds; data is irrelevant.
+    return UploadStarted.model_validate(
+        {"id": f"evt_{n}", "at": "2026-11-21T10:00:00.000Z", "data": None}
+    )
+
+
+@pytest.fixture
+def realtime() -> tuple[RealtimeService, FakeConnectionsApi, InMemoryEventLog]:
+    api, log, connections = FakeConnectionsApi(), InMemoryEventLog(), InMemoryConnections()
+    connections.add("conn1=", "ann", ["user:ann"])
+    service = RealtimeService(
+        connections=connections,
+        events=log,
+        fanout=FanOut(ConnectionsApi(api), workers=1),
+        verifier=NoTokens(),
+        memberships=Viewers(),
+        uploads=OpenUpload(),
+        max_message_bytes=128 * 1024,
+    )
+    return service, api, log
+
+
+def test_subscribe_without_since_replays_nothing(
+    realtime: tuple[RealtimeService, FakeConnectionsApi, InMemoryEventLog],
+) -> None:
+    service, api, log = realtime
+    for n in range(3):
+        log.append(durable(n), "course:c_1")
+
+    service.receive("conn1=", '{"action": "subscribe", "channel": "course:c_1"}')
+
+    # Neither the three durable events nor the open upload's progress: only
+    # where the channel stands, for a later `since`.
+    assert api.types("conn1=") == ["subscribed"]
+    assert api.received("conn1=")[0]["data"] == {
+        "channel": "course:c_1",
+        "seq": 3,
+        "replayComplete": None,
+    }
+
+
+def test_subscribe_with_since_replays_what_came_after_it_then_progress(
+    realtime: tuple[RealtimeService, FakeConnectionsApi, InMemoryEventLog],
+) -> None:
+    service, api, log = realtime
+    for n in range(3):
+        log.append(durable(n), "course:c_1")
+
+    service.receive("conn1=", '{"action": "subscribe", "channel": "course:c_1", "since": 1}')
+
+    received = api.received("conn1=")
+    assert [m["type"] for m in received] == [
+        "subscribed",
+        "upload.started",
+        "upload.started",
+        "upload.progress",
+    ]
+    assert [m["seq"] for m in received[1:3]] == [2, 3]
 
 
 def test_unsubscribe_and_ping_are_read() -> None:
