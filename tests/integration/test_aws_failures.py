@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from chalice.app import Response
 from chalice.test import Client
@@ -89,7 +89,7 @@ class FailingAws:
         if self.failure == "ReadTimeoutError":
             raise ReadTimeoutError(endpoint_url=f"https://{service}.{REGION}.amazonaws.com")
         status = 500 if self.failure == "InternalServerError" else 400
-        response = AWSResponse(f"https://{service}.amazonaws.com/", status, {}, None)
+        response = AWSResponse(f"https://{service}.amazonaws.com/", status, HTTPHeaders(), None)
         parsed = {
             "Error": {"Code": self.failure, "Message": "injected"},
             "ResponseMetadata": {"HTTPStatusCode": status},

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import services
+from chalicelib.domain.courses import CourseRecord
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.models import Chapter, ChapterItem
-from chalicelib.store.courses import CourseRecord, CourseStore
+from chalicelib.store.courses import CourseStore
 from chalicelib.store.links import LinkStore
 from tests.integration.course_kit import T0, add_media
 

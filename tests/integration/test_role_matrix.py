@@ -141,7 +141,7 @@ def test_each_role_gets_exactly_the_documented_answer(
     # Refused callers go first, so "writes nothing" is checked against an
     # untouched world; then the allowed ones, whose writes may follow each other.
     order = sorted(USERS, key=lambda role: route.expect[role] < 400)
-    before = state(publisher)
+    before: tuple[Any, ...] | None = state(publisher)
     for role in order:
         user = USERS[role]
         expected = route.expect[role]

@@ -187,9 +187,9 @@ def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
         assert events, name
         assert events == expected, name
         last_seq: dict[str, int] = defaultdict(int)
-        for event in events:
-            if event["seq"] is not None:
-                assert event["seq"] > last_seq[event["channel"]], name
-                last_seq[event["channel"]] = event["seq"]
+        for message in events:
+            if message["seq"] is not None:
+                assert message["seq"] > last_seq[message["channel"]], name
+                last_seq[message["channel"]] = message["seq"]
     bob_errors = [m for m in ws_api.received(connection_of["bob"]) if m["type"] == "error"]
     assert [e["data"]["code"] for e in bob_errors] == ["not_a_member"]

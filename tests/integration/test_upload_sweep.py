@@ -42,7 +42,7 @@ def test_the_sweep_expires_uploads_open_too_long(harness: Harness) -> None:
     assert (body["status"], body["reason"]) == ("failed", "expired")
     assert harness.multipart_uploads() == []
     failed = harness.publisher.on("user:alice")[-1]
-    assert (failed.type, failed.data.reason) == ("upload.failed", "expired")  # type: ignore[union-attr]
+    assert (failed.type, failed.data.reason) == ("upload.failed", "expired")
 
 
 def test_the_sweep_leaves_younger_uploads_alone(harness: Harness) -> None:

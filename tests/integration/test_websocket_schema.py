@@ -24,7 +24,7 @@ from chalicelib.events import (
     upload_channels,
     user_channel,
 )
-from chalicelib.models import ChapterTarget, LibraryTarget
+from chalicelib.models import ChapterTarget, LibraryTarget, UploadTarget
 from scripts import gen_docs
 from tests.conftest import token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
@@ -61,7 +61,7 @@ def conversation(
 
     send({"action": "subscribe", "channel": course_channel(course)})
     send({"action": "subscribe", "channel": user_channel("alice"), "since": 0})
-    targets = (
+    targets: tuple[UploadTarget, ...] = (
         LibraryTarget(type="library"),
         ChapterTarget(type="chapter", course_id=course, chapter_id="ch_1"),
     )

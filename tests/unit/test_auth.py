@@ -30,7 +30,7 @@ from chalicelib.settings import Settings
 SECRET = "unit-test-secret-0123456789abcdef"
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool"
 AUDIENCE = "app-client-1"
-TABLES = {
+TABLES: dict[str, Any] = {
     "courses_table": "c",
     "media_table": "m",
     "uploads_table": "u",

@@ -85,10 +85,11 @@ def test_messages_to_one_connection_arrive_in_order_and_stop_when_it_is_gone(
 ) -> None:
     fanout = FanOut(connections_api, workers=4)
 
-    assert fanout.send_in_order("c1=", [b"[1]", b"[2]", b"[3]"]) is True
+    messages = [b'{"n": 1}', b'{"n": 2}', b'{"n": 3}']
+    assert fanout.send_in_order("c1=", messages) is True
     api.close("c1=")
-    assert fanout.send_in_order("c1=", [b"[4]"]) is False
-    assert api.received("c1=") == [[1], [2], [3]]
+    assert fanout.send_in_order("c1=", [b'{"n": 4}']) is False
+    assert api.received("c1=") == [{"n": 1}, {"n": 2}, {"n": 3}]
 
 
 def test_an_event_within_the_limit_is_sent_whole() -> None:

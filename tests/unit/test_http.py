@@ -86,7 +86,7 @@ def logged() -> Iterator[io.StringIO]:
         yield buffer
     finally:
         for handler, stream in zip(handlers, previous, strict=True):
-            handler.setStream(stream)  # type: ignore[arg-type]
+            handler.setStream(stream)
 
 
 def error_of(body: str | bytes) -> dict[str, Any]:

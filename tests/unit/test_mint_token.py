@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chalicelib.auth import TokenVerifier
@@ -9,7 +11,7 @@ from chalicelib.settings import Settings
 from devstack.options import DEV_SECRET
 from scripts import mint_token
 
-TABLES = dict.fromkeys(
+TABLES: dict[str, Any] = dict.fromkeys(
     ("courses_table", "media_table", "uploads_table", "connections_table", "events_table"), "t"
 )
 
