@@ -169,8 +169,11 @@ class FakeMultipart:
     def object_size(self, key: str) -> int | None:
         return self.objects.get(key)
 
-    def presign_part(self, key: str, upload_id: str, part_number: int) -> str:
-        return f"https://s3.example/{key}?uploadId={upload_id}&partNumber={part_number}"
+    def presign_part(self, key: str, upload_id: str, part_number: int, length: int) -> str:
+        return (
+            f"https://s3.example/{key}?uploadId={upload_id}&partNumber={part_number}"
+            f"&length={length}"
+        )
 
 
 class OpenCourses:

@@ -70,6 +70,16 @@ def choose_part_size(size: int) -> int:
     return min(part, MAX_PART_SIZE)
 
 
+def part_length(size: int, part_size: int, part_number: int) -> int:
+    """The exact length of part `part_number` (1-based) of an upload of `size`
+    bytes cut at `part_size`: every part is `part_size` but the last, which holds
+    the rest. The server signs it into the part's URL, so S3 accepts no other."""
+    count = max(1, math.ceil(size / part_size))
+    if not 1 <= part_number <= count:
+        raise ValueError(f"part {part_number} is outside 1..{count}")
+    return part_size if part_number < count else size - (count - 1) * part_size
+
+
 def type_allowed(content_type: str, allowed: Sequence[str]) -> bool:
     base = content_type.split(";", 1)[0].strip().lower()
     for pattern in allowed:

@@ -210,8 +210,9 @@ def sign_batch(uploadId: str) -> Response:  # noqa: N803
     query = _query(BatchQuery)
     numbers = _part_numbers(query.partNumbers)
     record = owned_by_key(caller.user_id, query.key, uploadId)
-    # Uppy chooses its own part size, so any part number S3 allows is fair.
-    urls, _ = container().uploads.presign(record, numbers, max_part=MAX_PARTS)
+    # Only the upload's own parts, each signed for its length: Uppy must cut
+    # the file at the server's part size (docs/uppy.md, `getChunkSize`).
+    urls, _ = container().uploads.presign(record, numbers)
     return json_response(BatchSigned(presignedUrls=urls))
 
 
@@ -224,7 +225,7 @@ def sign_part(uploadId: str, partNumber: str) -> Response:  # noqa: N803
     if len(numbers) != 1:
         raise InvalidInput("sign one part here; use /batch for several", code="invalid_part_number")
     record = owned_by_key(caller.user_id, query.key, uploadId)
-    urls, _ = container().uploads.presign(record, numbers, max_part=MAX_PARTS)
+    urls, _ = container().uploads.presign(record, numbers)
     expires = container().settings.presign_expiry_seconds
     return json_response(SignedPart(url=urls[str(numbers[0])], expires=expires))
 
@@ -243,7 +244,7 @@ def complete_multipart(uploadId: str) -> Response:  # noqa: N803
     body = parse_body(bp.current_request, CompleteMultipart)
     record = owned_by_key(caller.user_id, query.key, uploadId)
     parts = [(p.PartNumber, p.ETag) for p in body.parts]
-    _, done = container().uploads.complete(record, parts, max_part=MAX_PARTS)
+    _, done = container().uploads.complete(record, parts)
     return json_response(CompleteResult(location=done.location, key=done.key, bucket=done.bucket))
 
 

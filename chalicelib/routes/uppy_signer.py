@@ -85,7 +85,7 @@ class UppySigner:
         if method == "PUT":
             if part_number is None:
                 raise InvalidInput("a part upload needs its partNumber", code="invalid_parts")
-            urls, _ = self._uploads.presign(record, [part_number], max_part=MAX_PARTS)
+            urls, _ = self._uploads.presign(record, [part_number])
             return Signed(url=urls[str(part_number)], key=key)
         if part_number is not None:
             raise InvalidInput("only part uploads carry a partNumber", code="invalid_parts")

@@ -139,9 +139,13 @@ class MultipartStorage:
         return int(head["ContentLength"])
 
     # ---- presigning (local computation, no S3 call) ------------------------
-    def presign_part(self, key: str, upload_id: str, part_number: int) -> str:
+    def presign_part(self, key: str, upload_id: str, part_number: int, length: int) -> str:
+        # The part's length is signed (Content-Length is a signed header): S3
+        # refuses a body of any other length, so a part URL carries exactly
+        # the bytes the server allowed for that part.
         return self._presign(
-            "upload_part", {"Key": key, "UploadId": upload_id, "PartNumber": part_number}
+            "upload_part",
+            {"Key": key, "UploadId": upload_id, "PartNumber": part_number, "ContentLength": length},
         )
 
     def presign_create(self, key: str, content_type: str) -> str:

@@ -21,6 +21,7 @@ from chalicelib.domain.upload_policy import (
     check_part_numbers,
     choose_part_size,
     object_key,
+    part_length,
 )
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, require_move
 from chalicelib.domain.uploads import (
@@ -143,18 +144,20 @@ class UploadLifecycle:
 
     # ---- sign ------------------------------------------------------------------
     def presign(
-        self, record: UploadRecord, part_numbers: Sequence[int], *, max_part: int | None = None
+        self, record: UploadRecord, part_numbers: Sequence[int]
     ) -> tuple[dict[str, str], datetime]:
-        """Part URLs, by part number, and when they expire. `max_part` is the
-        highest part number a client may ask for (the upload's own part count
-        unless the client chooses its own part size, as Uppy does)."""
+        """Part URLs, by part number, and when they expire. Only the upload's own
+        parts (1..partCount) are signed, each for its exact length, so S3 can
+        hold no more for the upload than its declared size."""
         upload = record.upload
-        check_part_numbers(part_numbers, max_part or upload.part_count)
+        check_part_numbers(part_numbers, upload.part_count)
         if upload.status != "uploading":
             raise not_open(upload.status)
         upload_id = self._created(upload)
         urls = {
-            str(n): self._storage.presign_part(upload.key, upload_id, n)
+            str(n): self._storage.presign_part(
+                upload.key, upload_id, n, part_length(upload.size, upload.part_size, n)
+            )
             for n in sorted(set(part_numbers))
         }
         expires_at = self._clock() + timedelta(seconds=self._policy.presign_expiry_seconds)
@@ -165,14 +168,12 @@ class UploadLifecycle:
         self,
         record: UploadRecord,
         parts: Sequence[tuple[int, str]] | None,
-        *,
-        max_part: int | None = None,
     ) -> tuple[Upload, CompletedObject]:
         """Ask S3 to assemble the parts (without `parts`, those S3 holds);
         `completed` follows from the S3 event."""
         upload = record.upload
         if parts is not None:
-            check_completed_parts(parts, max_part or upload.part_count)
+            check_completed_parts(parts, upload.part_count)
         require_move(upload.status, "completing")
         upload_id = self._created(upload)
         if parts is None:

@@ -51,9 +51,11 @@ def test_completing_with_a_part_s3_does_not_hold_is_invalid(storage: MultipartSt
 
 
 def test_presigned_part_urls_are_sigv4_on_the_regional_endpoint(storage: MultipartStorage) -> None:
-    url = storage.presign_part("uploads/a/op_1/f.bin", "uid", 3)
+    url = storage.presign_part("uploads/a/op_1/f.bin", "uid", 3, 8 * 1024**2)
 
     assert url.startswith(f"https://{storage.bucket}.s3.us-east-1.amazonaws.com/")
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
     assert "X-Amz-Expires=900" in url
     assert "partNumber=3" in url
+    # The part's length is signed: S3 refuses a body of any other length.
+    assert "X-Amz-SignedHeaders=content-length%3Bhost" in url

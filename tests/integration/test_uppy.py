@@ -14,7 +14,9 @@ from chalicelib.services import container
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
 
 SIZE = 11 * MIB
-CHUNK = 5 * MIB  # Uppy's own chunk size, not the server's
+# The server's part size, which Uppy is configured to cut at (getChunkSize in
+# docs/uppy.md): every part URL is signed for exactly this length but the last.
+CHUNK = 8 * MIB
 
 
 def _companion_create(h: Harness, user: str, meta: dict[str, Any]) -> tuple[int, Any]:
@@ -32,16 +34,16 @@ def test_companion_routes_carry_an_upload_from_create_to_completed(harness: Harn
     assert set(created) == {"key", "uploadId", "bucket"}
     uid, key = created["uploadId"], quote(created["key"], safe="")
     status, batch = harness.call(
-        "get", f"/s3/multipart/{uid}/batch?key={key}&partNumbers=1,2,3", "alice"
+        "get", f"/s3/multipart/{uid}/batch?key={key}&partNumbers=1,2", "alice"
     )
     assert status == 200
     data = data_of(SIZE)
-    for n in (1, 2, 3):
+    for n in (1, 2):
         chunk = data[(n - 1) * CHUNK : n * CHUNK]
         assert requests.put(batch["presignedUrls"][str(n)], data=chunk, timeout=10).ok
 
     status, listed = harness.call("get", f"/s3/multipart/{uid}?key={key}", "alice")
-    assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, CHUNK), (2, CHUNK), (3, MIB)]
+    assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, CHUNK), (2, SIZE - CHUNK)]
     parts = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in listed]
     status, done = harness.call(
         "post", f"/s3/multipart/{uid}/complete?key={key}", "alice", {"parts": parts}
@@ -104,10 +106,41 @@ def test_companion_batch_with_a_bad_part_number_is_refused(harness: Harness) -> 
         harness.call("get", f"/s3/multipart/{uid}/batch?key={key}&partNumbers={numbers}", "alice")[
             0
         ]
-        for numbers in ("0", "10001", "1,x", "", quote("1,²"))
+        for numbers in ("0", "10001", "1,x", "", quote("1,²"), "1,2,3")
     ]
 
-    assert answers == [400, 400, 400, 400, 400]
+    assert answers == [400, 400, 400, 400, 400, 400]
+
+
+def _signed_length(url: str) -> tuple[str, str]:
+    query = parse_qs(urlsplit(url).query)
+    return query["partNumber"][0], query["X-Amz-SignedHeaders"][0]
+
+
+def test_companion_signs_each_part_for_its_own_length(harness: Harness) -> None:
+    """11 MiB at the server's 8 MiB parts: part 1 is 8 MiB, part 2 the 3 MiB left."""
+    _, created = _companion_create(harness, "alice", {"size": SIZE})
+    uid, key = created["uploadId"], quote(created["key"], safe="")
+
+    _, batch = harness.call("get", f"/s3/multipart/{uid}/batch?key={key}&partNumbers=1,2", "alice")
+    _, one = harness.call("get", f"/s3/multipart/{uid}/2?key={key}", "alice")
+
+    for url in (*batch["presignedUrls"].values(), one["url"]):
+        assert "content-length" in _signed_length(url)[1].split(";")
+    status, body = harness.call("get", f"/s3/multipart/{uid}/3?key={key}", "alice")
+    assert (status, body["error"]["code"]) == (400, "invalid_part_number")
+
+
+def test_companion_completion_naming_a_part_past_the_count_is_refused(harness: Harness) -> None:
+    _, created = _companion_create(harness, "alice", {"size": SIZE})
+    uid, key = created["uploadId"], quote(created["key"], safe="")
+    parts = [{"PartNumber": n, "ETag": f'"{n:032x}"'} for n in (1, 2, 3)]
+
+    status, body = harness.call(
+        "post", f"/s3/multipart/{uid}/complete?key={key}", "alice", {"parts": parts}
+    )
+
+    assert (status, body["error"]["code"]) == (400, "invalid_parts")
 
 
 def test_companion_create_with_a_size_in_non_ascii_digits_is_refused(harness: Harness) -> None:
@@ -136,7 +169,7 @@ def test_sign_request_carries_a_browser_created_multipart_upload_to_completed(
     upload_id = re.search(r"<UploadId>(.+?)</UploadId>", answer.text).group(1)  # type: ignore[union-attr]
     data = data_of(SIZE)
     etags = []
-    for n in (1, 2, 3):
+    for n in (1, 2):
         signed = _sign(harness, "alice", method="PUT", key=key, uploadId=upload_id, partNumber=n)
         put = requests.put(signed["url"], data=data[(n - 1) * CHUNK : n * CHUNK], timeout=10)
         etags.append(put.headers["ETag"])
@@ -202,5 +235,20 @@ def test_companion_signs_exactly_one_part_on_the_single_part_route(harness: Harn
     uid, key = created["uploadId"], quote(created["key"], safe="")
 
     status, body = harness.call("get", f"/s3/multipart/{uid}/1,2?key={key}", "alice")
+
+    assert (status, body["error"]["code"]) == (400, "invalid_part_number")
+
+
+def test_sign_request_refuses_a_part_past_the_declared_count(harness: Harness) -> None:
+    key = _sign(harness, "alice", method="POST", key="k", file=FILE)["key"]
+    signed = _sign(harness, "alice", method="PUT", key=key, uploadId="bound", partNumber=2)
+    assert "content-length" in _signed_length(signed["url"])[1].split(";")
+
+    status, body = harness.call(
+        "post",
+        "/s3/sign",
+        "alice",
+        {"method": "PUT", "key": key, "uploadId": "bound", "partNumber": 3},
+    )
 
     assert (status, body["error"]["code"]) == (400, "invalid_part_number")

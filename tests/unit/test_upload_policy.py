@@ -14,6 +14,7 @@ from chalicelib.domain.upload_policy import (
     media_id_for,
     object_key,
     parse_key,
+    part_length,
     safe_filename,
     type_allowed,
 )
@@ -30,6 +31,24 @@ def test_part_size_keeps_every_upload_within_s3_limits(size: int) -> None:
     assert MIN_PART_SIZE <= part <= MAX_PART_SIZE
     assert math.ceil(size / part) <= MAX_PARTS
     assert part % MIB == 0
+
+
+@pytest.mark.parametrize("size", [1, 8 * MIB, 8 * MIB + 1, 17 * MIB + 3, 100 * 1024 * MIB + 7])
+def test_the_signed_part_lengths_add_up_to_exactly_the_declared_size(size: int) -> None:
+    part = choose_part_size(size)
+    count = math.ceil(size / part)
+
+    lengths = [part_length(size, part, n) for n in range(1, count + 1)]
+
+    assert sum(lengths) == size
+    assert set(lengths[:-1]) <= {part}
+    assert 1 <= lengths[-1] <= part
+
+
+@pytest.mark.parametrize("number", [0, 3])
+def test_no_part_length_exists_outside_the_upload(number: int) -> None:
+    with pytest.raises(ValueError, match="outside"):
+        part_length(9 * MIB, 8 * MIB, number)
 
 
 def test_small_files_get_the_preferred_eight_mib_parts() -> None:
