@@ -42,8 +42,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+# mypy strict over the Python; TypeScript's strict check over the client package
+# (its JSDoc-typed sources against the declarations generated from docs/) and
+# over the demo page that imports it.
+typecheck: $(STAMP) npm-deps
 	$(BIN)/mypy
+	node_modules/.bin/tsc -p packages/client
+	node_modules/.bin/tsc -p web
 
 # The deployable artefact: Chalice's SAM template merged with infra/template.json,
 # linted, then checked for what cfn-lint cannot know (every function covered by
@@ -72,14 +77,16 @@ browser-deps: npm-deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "browser-deps: not root: Chromium not installed, the browser tests will skip"; fi
 
-# Unmodified Uppy from the npm registry (package.json, into the gitignored
-# node_modules/, which the local stack serves for web/uppy.html and the Uppy test).
+# The npm workspace (package.json, package-lock.json, into the gitignored
+# node_modules/): the client package packages/client (linked in as
+# @course-media/client) with its type generators and TypeScript, unmodified Uppy,
+# esbuild and the AsyncAPI parser. The local stack serves node_modules/ to the pages.
 npm-deps:
 	@if [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
 	elif command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm-deps: npm not found: web/uppy.html and the Uppy test need it"; fi
 
-docs: $(STAMP)
+docs: $(STAMP) npm-deps
 	$(BIN)/python -m scripts.gen_docs
 
 clean:

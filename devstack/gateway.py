@@ -40,8 +40,8 @@ class DevStaticFiles(StaticFiles):
     """A directory as it is on disk: no caching, so an edit shows on the next reload,
     and a directory created after the start (npm install) is served when it appears."""
 
-    def __init__(self, directory: Path) -> None:
-        super().__init__(directory=directory, check_dir=False)
+    def __init__(self, directory: Path, *, follow_symlink: bool = False) -> None:
+        super().__init__(directory=directory, check_dir=False, follow_symlink=follow_symlink)
 
     async def check_config(self) -> None:
         """A missing directory answers 404 instead of failing every request."""
@@ -180,8 +180,12 @@ def build(
         Route("/", index, methods=["GET", "HEAD"]),
     ]
     routes += [
-        # npm packages the page imports as ES modules (e.g. Uppy), installed at the root.
-        Mount("/node_modules", DevStaticFiles(web_dir.parent / "node_modules")),
+        # npm packages the page imports as ES modules (Uppy, and @course-media/client,
+        # which npm links into node_modules/ from the workspace packages/client/).
+        Mount(
+            "/node_modules",
+            DevStaticFiles(web_dir.parent / "node_modules", follow_symlink=True),
+        ),
         Mount("/", DevStaticFiles(web_dir)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

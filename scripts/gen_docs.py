@@ -1,9 +1,13 @@
-"""Generate docs/openapi.json and docs/events.schema.json from the code.
+"""Generate docs/openapi.json and docs/events.schema.json from the code, and the
+client package's TypeScript declarations from those two.
 
 The REST document is built from the Chalice app's routes and the `api_doc`
 metadata each route carries (chalicelib/http.py); request and response schemas
 come from the pydantic models, by alias, so the document shows the wire names.
-The event schema comes from chalicelib.events.json_schema().
+The event schema comes from chalicelib.events.json_schema(). The declarations in
+packages/client/generated/ come from both documents through
+packages/client/scripts/generate-types.mjs (openapi-typescript and
+json-schema-to-typescript, from the npm workspace: `make npm-deps`).
 
     python -m scripts.gen_docs          # write both files
     python -m scripts.gen_docs --check  # exit 1 when a file is out of date
@@ -15,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,9 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "docs" / "openapi.json"
 EVENTS = ROOT / "docs" / "events.schema.json"
+CLIENT = ROOT / "packages" / "client"
+TYPES = CLIENT / "generated"
+TYPES_SCRIPT = CLIENT / "scripts" / "generate-types.mjs"
 
 METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -213,8 +223,41 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def typescript(openapi_text: str, events_text: str) -> dict[Path, str]:
+    """The client's declarations for these two documents, as the generators write them."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "openapi-typescript").exists():
+        raise SystemExit(
+            "the TypeScript generators need Node and the npm workspace: run `make npm-deps`"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        sources = []
+        for name, text in (("openapi.json", openapi_text), ("events.schema.json", events_text)):
+            path = Path(folder) / name
+            path.write_text(text)
+            sources.append(str(path))
+        result = subprocess.run(  # noqa: S603 (our script, our files)
+            [node, str(TYPES_SCRIPT), *sources],
+            cwd=CLIENT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    if result.returncode != 0:
+        raise SystemExit(f"generate-types.mjs failed:\n{result.stderr}")
+    generated: dict[str, str] = json.loads(result.stdout)
+    return {TYPES / name: text for name, text in sorted(generated.items())}
+
+
 def outputs() -> dict[Path, str]:
-    return {OPENAPI: render(openapi()), EVENTS: render(events_schema())}
+    openapi_text = render(openapi())
+    events_text = render(events_schema())
+    return {
+        OPENAPI: openapi_text,
+        EVENTS: events_text,
+        **typescript(openapi_text, events_text),
+    }
 
 
 def stale() -> list[Path]:

@@ -11,18 +11,12 @@
 //    (instant) and `upload.progress` events (other members' uploads), placed by
 //    the upload's `target`: library and chapter uploads are the same thing.
 
-import { ApiClient, ApiError } from './api.js';
-import { ResourceCache } from './cache.js';
-import { RealtimeClient } from './realtime.js';
-import { Uploader } from './uploader.js';
+// The client is the npm package @course-media/client, imported by its name as
+// any app would; index.html's import map points the name at the copy the
+// local stack serves from node_modules/ (a bundler resolves it on its own).
+import { ApiClient, ApiError, RealtimeClient, ResourceCache, Uploader } from '@course-media/client';
 
-/** @typedef {import('./types.js').Chapter} Chapter */
-/** @typedef {import('./types.js').Course} Course */
-/** @typedef {import('./types.js').MediaFile} MediaFile */
-/** @typedef {import('./types.js').UploadTarget} UploadTarget */
-/** @typedef {import('./types.js').ServerEvent} ServerEvent */
-/** @typedef {import('./cache.js').UploadView} UploadView */
-/** @typedef {import('./uploader.js').UploadTask} UploadTask */
+/** @import { Chapter, Course, MediaFile, Upload, UploadTarget, ServerEvent, ControlMessage, ConnectionState, UploadView, UploadTask } from '@course-media/client' */
 
 const API_BASE = '/api';
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -55,7 +49,7 @@ class Session {
   tasks = new Map();
   /** @type {(() => void)[]} */
   #stops = [];
-  /** @type {{upload: import('./types.js').Upload}[]} open uploads a reload interrupted */
+  /** @type {{upload: Upload}[]} open uploads a reload interrupted */
   resumable = [];
   /** Channels whose first `subscribed` reply has arrived. */
   #subscribed = new Set();
@@ -111,10 +105,10 @@ class Session {
     for (const task of this.tasks.values()) task.abort();
   }
 
-  /** @param {ServerEvent} message */
+  /** @param {ControlMessage} message */
   #onControl(message) {
     if (message.type === 'error') showNotice(`Realtime: ${message.data?.message}`, 'error');
-    if (message.type !== 'subscribed') return;
+    if (message.type !== 'subscribed' || !message.data) return;
     const channel = message.data.channel;
     if (this.#subscribed.has(channel)) return;
     this.#subscribed.add(channel);
@@ -355,7 +349,7 @@ function updateUploadRow(session, row, upload) {
 
 // ---- the rest of the page ------------------------------------------------------------
 
-/** @param {import('./realtime.js').ConnectionState} state */
+/** @param {ConnectionState} state */
 function renderConnection(state) {
   const labels = { idle: 'Not connected', connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' };
   const pill = byId('connection');
@@ -380,7 +374,7 @@ function renderCourseHeader(course) {
  * and the uploader continues from the parts S3 holds.
  *
  * @param {Session} session
- * @param {{upload: import('./types.js').Upload}[]} found
+ * @param {{upload: Upload}[]} found
  */
 function renderResumable(session, found) {
   const chapters = /** @type {Chapter[]} */ (session.cache.get(session.paths.chapters)?.chapters ?? []);

@@ -1,4 +1,4 @@
-"""The browser client's own unit tests (web/test/*.test.js), run by Node's test
+"""The browser client's own unit tests (packages/client/test/*.test.js), run by Node's test
 runner: the uploader, the realtime client and the cache against fakes.
 
 Each JavaScript test is one pytest test, so a failure is named and counted
@@ -24,7 +24,8 @@ from tests.e2e.conftest import ROOT
 pytestmark = pytest.mark.xdist_group("node")
 
 NODE = shutil.which("node")
-FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "web" / "test").glob("*.test.js"))
+TESTS = ROOT / "packages" / "client" / "test"
+FILES = sorted(str(p.relative_to(ROOT)) for p in TESTS.glob("*.test.js"))
 _RESULT = re.compile(
     r"^(?P<indent> *)(?P<ok>not ok|ok) \d+ - (?P<name>.*?)(?: # (?P<directive>.*))?$"
 )

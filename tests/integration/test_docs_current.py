@@ -38,3 +38,16 @@ def test_openapi_json_is_a_valid_openapi_3_1_document() -> None:
     # A pinned dev dependency (requirements-dev.txt): a missing validator
     # fails here rather than skipping the check.
     validate(json.loads(gen_docs.OPENAPI.read_text()))
+
+
+def test_the_client_packages_declarations_are_what_the_documents_generate() -> None:
+    # openapi-typescript and json-schema-to-typescript from the npm workspace
+    # (`make npm-deps`, part of `make test`): missing, this fails, never skips.
+    generated = gen_docs.typescript(
+        gen_docs.render(gen_docs.openapi()), gen_docs.render(gen_docs.events_schema())
+    )
+    assert sorted(path.name for path in generated) == ["events.d.ts", "openapi.d.ts"]
+    for path, text in generated.items():
+        assert path.read_text() == text, (
+            f"{path.relative_to(gen_docs.ROOT)} is stale: run `make docs`"
+        )

@@ -1,7 +1,7 @@
 // Test doubles for the client modules: a scripted REST API behind a fake
 // fetch, an in-memory S3 for part PUTs, a WebSocket the test drives by hand.
 
-import { ApiClient } from '../api.js';
+import { ApiClient } from '../src/api.js';
 
 /**
  * A fake API: `routes['POST /uploads'] = (body, path) => [status, json]`.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-import { RealtimeClient, tokenExpiry } from '../realtime.js';
+import { RealtimeClient, tokenExpiry } from '../src/realtime.js';
 import { FakeWebSocket, envelope, tick, until } from './fakes.js';
 
 function client(options = {}) {

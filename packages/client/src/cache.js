@@ -21,6 +21,7 @@
 /** @typedef {import('./types.js').Chapter} Chapter */
 /** @typedef {import('./types.js').Course} Course */
 /** @typedef {import('./types.js').MediaFile} MediaFile */
+/** @typedef {import('./types.js').EventMediaFile} EventMediaFile */
 /** @typedef {import('./types.js').Upload} Upload */
 /** @typedef {import('./types.js').UploadTarget} UploadTarget */
 /** @typedef {import('./types.js').UploadStatus} UploadStatus */
@@ -160,38 +161,44 @@ export class ResourceCache {
    * @returns {string[]}
    */
   applyEvent(event) {
-    const data = event.data;
     /** @type {Set<string>} paths this event's data accounted for */
     const handled = new Set();
-    if (data != null) {
-      switch (event.type) {
-        case 'upload.started':
-        case 'upload.completed':
-        case 'upload.failed':
-        case 'upload.aborted':
-          this.#putUpload(data.upload, data.reason ?? null, handled);
-          if (data.media) this.#putMedia(data.media, handled);
-          break;
-        case 'upload.progress':
-          if (event.operationId) {
-            this.applyProgress(event.operationId, data);
-            // Progress is transient: no held representation needs a refetch for it.
-            handled.add(`/uploads/${event.operationId}`);
-          }
-          break;
-        case 'media.linked':
-        case 'media.unlinked':
-          this.#putMedia(data.media, handled);
-          this.#putChapter(data.chapter, handled);
-          break;
-        case 'chapter.updated':
-          this.#putChapter(data.chapter, handled);
-          break;
-        default:
-          // An event type this client does not know: the resources it names
-          // are still right, so the fallback below keeps the cache true.
-          break;
-      }
+    // `event.data` is read per case so that the type of `event` narrows it.
+    switch (event.type) {
+      case 'upload.started':
+        if (event.data) this.#putUpload(event.data.upload, null, handled);
+        break;
+      case 'upload.completed':
+        if (event.data) {
+          this.#putUpload(event.data.upload, null, handled);
+          this.#putMedia(event.data.media, handled);
+        }
+        break;
+      case 'upload.failed':
+      case 'upload.aborted':
+        if (event.data) this.#putUpload(event.data.upload, event.data.reason, handled);
+        break;
+      case 'upload.progress':
+        if (event.data && event.operationId) {
+          this.applyProgress(event.operationId, event.data);
+          // Progress is transient: no held representation needs a refetch for it.
+          handled.add(`/uploads/${event.operationId}`);
+        }
+        break;
+      case 'media.linked':
+      case 'media.unlinked':
+        if (event.data) {
+          this.#putMedia(event.data.media, handled);
+          this.#putChapter(event.data.chapter, handled);
+        }
+        break;
+      case 'chapter.updated':
+        if (event.data) this.#putChapter(event.data.chapter, handled);
+        break;
+      default:
+        // An event type this client does not know: the resources it names
+        // are still right, so the fallback below keeps the cache true.
+        break;
     }
     const refetch = (event.resources ?? []).filter(
       (path) => !handled.has(path) && this.#entries.get(path)?.loaded,
@@ -298,7 +305,7 @@ export class ResourceCache {
   }
 
   /**
-   * @param {MediaFile} media
+   * @param {MediaFile | EventMediaFile} media
    * @param {Set<string>} handled
    */
   #putMedia(media, handled) {
@@ -315,9 +322,10 @@ export class ResourceCache {
     const items = /** @type {MediaFile[]} */ (library.value.items ?? []);
     const at = items.findIndex((m) => m.mediaId === media.mediaId);
     if (at >= 0) {
-      this.#set('/media', { ...library.value, items: items.with(at, media) });
+      const file = { ...media, downloadUrl: media.downloadUrl ?? items[at].downloadUrl ?? null };
+      this.#set('/media', { ...library.value, items: items.with(at, file) });
     } else if (media.userId === this.userId) {
-      this.#set('/media', { ...library.value, items: [media, ...items] });
+      this.#set('/media', { ...library.value, items: [{ ...media, downloadUrl: media.downloadUrl ?? null }, ...items] });
     }
   }
 

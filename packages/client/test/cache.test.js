@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ResourceCache } from '../cache.js';
+import { ResourceCache } from '../src/cache.js';
 import { envelope, fakeApi, until } from './fakes.js';
 
 const T0 = '2026-11-21T10:00:00.000Z';

@@ -20,6 +20,8 @@
 import { backoffDelay } from './backoff.js';
 
 /** @typedef {import('./types.js').ServerEvent} ServerEvent */
+/** @typedef {import('./types.js').ServerMessage} ServerMessage */
+/** @typedef {import('./types.js').ControlMessage} ControlMessage */
 
 /**
  * `connecting`: the first connection is being opened; `open`: connected;
@@ -42,6 +44,7 @@ import { backoffDelay } from './backoff.js';
  *   the current one expires
  */
 
+/** @type {Set<string>} */
 const CONTROL = new Set(['subscribed', 'unsubscribed', 'pong', 'authenticated', 'error']);
 // What an `authenticate` refused for good means: this token cannot renew this
 // connection (another user signed in, or the provider handed back garbage).
@@ -91,7 +94,7 @@ export class RealtimeClient {
   #presenting = /** @type {string | null} */ (null);
   /** @type {Set<(event: ServerEvent) => void>} */
   #eventListeners = new Set();
-  /** @type {Set<(message: ServerEvent) => void>} */
+  /** @type {Set<(message: ControlMessage) => void>} */
   #controlListeners = new Set();
   /** @type {Set<(state: ConnectionState) => void>} */
   #stateListeners = new Set();
@@ -172,7 +175,7 @@ export class RealtimeClient {
 
   /**
    * Control replies (`subscribed`, `unsubscribed`, `pong`, `error`).
-   * @param {(message: ServerEvent) => void} listener
+   * @param {(message: ControlMessage) => void} listener
    */
   onControl(listener) {
     return addTo(this.#controlListeners, listener);
@@ -364,7 +367,7 @@ export class RealtimeClient {
 
   /** @param {string} text */
   #receive(text) {
-    /** @type {ServerEvent} */
+    /** @type {ServerMessage} */
     let message;
     try {
       message = JSON.parse(text);
@@ -375,8 +378,8 @@ export class RealtimeClient {
     if (this.#pongTimer) clearTimeout(this.#pongTimer);
     this.#pongTimer = null;
 
-    if (CONTROL.has(message.type)) {
-      if (message.type === 'subscribed') this.#subscribed(message.data);
+    if (isControl(message)) {
+      if (message.type === 'subscribed' && message.data) this.#subscribed(message.data);
       if (message.type === 'authenticated') this.#authenticated();
       if (message.type === 'error' && message.data) this.#refused(message.data);
       for (const listener of this.#controlListeners) listener(message);
@@ -467,6 +470,14 @@ export class RealtimeClient {
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = null;
   }
+}
+
+/**
+ * @param {ServerMessage} message
+ * @returns {message is ControlMessage}
+ */
+function isControl(message) {
+  return CONTROL.has(message.type);
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { Uploader } from '../uploader.js';
+import { Uploader } from '../src/uploader.js';
 import { MemoryStorage, fakeApi, tick } from './fakes.js';
 
 const MiB = 1024 * 1024;
