@@ -16,6 +16,7 @@ from typing import Protocol
 from chalicelib.auth import WRITERS
 from chalicelib.clock import Clock, Sleep, stamp
 from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
+from chalicelib.domain.media import chapter_item
 from chalicelib.errors import Conflict, NotFound, VersionConflict
 from chalicelib.events import (
     MediaLinkData,
@@ -26,7 +27,7 @@ from chalicelib.events import (
     media_paths,
 )
 from chalicelib.media import MediaRepository
-from chalicelib.models import Chapter, ChapterItem, ChapterTarget, MediaFile, MediaLink, Upload
+from chalicelib.models import Chapter, ChapterTarget, MediaFile, MediaLink, Upload
 from chalicelib.publisher import Publisher
 
 MAX_ATTEMPTS = 25
@@ -138,14 +139,7 @@ class LinkService:
                     f"a chapter holds at most {MAX_CHAPTER_ITEMS} media files", code="chapter_full"
                 )
             now = stamp(self._clock)
-            item = ChapterItem(
-                media_id=media.media_id,
-                filename=media.filename,
-                content_type=media.content_type,
-                size=media.size,
-                added_at=now,
-                added_by=actor,
-            )
+            item = chapter_item(media, added_at=now, added_by=actor)
             items = list(chapter.items)
             # A position past the end appends: the chapter may have shrunk since
             # the client computed it.

@@ -59,8 +59,17 @@ class Member(WireModel):
     role: Role
 
 
+# A media file's processing state: `processing` from completion until the
+# processing step has read its headers, then `ready` (metadata filled in where
+# the container has it; `reason` says when none could be read) or `failed`
+# (`reason` says why). docs/processing.md describes each reason.
+MediaStatus = Literal["processing", "ready", "failed"]
+
+
 class ChapterItem(WireModel):
-    """A media file placed in a chapter, with enough of the file to render it."""
+    """A media file placed in a chapter, with enough of the file to render it:
+    what a course outline shows (duration, frame size, whether a poster exists).
+    Never a signed URL, so a chapter in an event equals the chapter GET returns."""
 
     media_id: str
     filename: str
@@ -68,6 +77,11 @@ class ChapterItem(WireModel):
     size: int
     added_at: Timestamp
     added_by: str
+    status: MediaStatus = "ready"
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    has_poster: bool = False
 
 
 class Chapter(WireModel):
@@ -105,6 +119,19 @@ class MediaFile(WireModel):
     operation_id: str | None
     created_at: Timestamp
     links: list[MediaLink]
+    # What the processing step read from the file's headers (None where the
+    # container does not say, or until processing ends).
+    status: MediaStatus = "processing"
+    reason: str | None = None
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    rotation: int | None = None  # clockwise degrees a player turns the frame: 0, 90, 180, 270
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    bitrate: int | None = None  # bits per second over the whole file
+    # A JPEG poster frame exists as its own object (chalicelib/domain/media.poster_key).
+    has_poster: bool = False
     download_url: str | None = None
 
 

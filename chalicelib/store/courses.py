@@ -16,6 +16,7 @@ not rename an attribute.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.auth import ROLES, Role
@@ -46,6 +47,31 @@ def _time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
+def _item_metadata(raw: Item) -> dict[str, Any]:
+    # Items linked before media had a lifecycle carry none of these: their
+    # media reads as ready without metadata (chalicelib/store/media.py).
+    duration = raw.get("durationSeconds")
+    width, height = raw.get("width"), raw.get("height")
+    return {
+        "status": str(raw.get("status", "ready")),
+        "duration_seconds": None if duration is None else float(duration),
+        "width": None if width is None else int(width),
+        "height": None if height is None else int(height),
+        "has_poster": bool(raw.get("hasPoster", False)),
+    }
+
+
+def _item_metadata_attributes(item: ChapterItem) -> Item:
+    attributes: Item = {"status": item.status, "hasPoster": item.has_poster}
+    if item.duration_seconds is not None:
+        attributes["durationSeconds"] = Decimal(str(item.duration_seconds))
+    if item.width is not None:
+        attributes["width"] = item.width
+    if item.height is not None:
+        attributes["height"] = item.height
+    return attributes
+
+
 def chapter_from_item(raw: Item) -> Chapter:
     return Chapter(
         course_id=str(raw["courseId"]),
@@ -61,6 +87,7 @@ def chapter_from_item(raw: Item) -> Chapter:
                 size=int(i["size"]),
                 added_at=_time(i["addedAt"]),
                 added_by=str(i["addedBy"]),
+                **_item_metadata(i),
             )
             for i in raw.get("items", [])
         ],
@@ -85,6 +112,7 @@ def chapter_to_item(chapter: Chapter) -> Item:
                 "size": i.size,
                 "addedAt": iso(i.added_at),
                 "addedBy": i.added_by,
+                **_item_metadata_attributes(i),
             }
             for i in chapter.items
         ],

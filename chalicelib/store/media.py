@@ -12,6 +12,7 @@ JSON field must not rename an attribute.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as _urlquote
 
@@ -54,7 +55,64 @@ def media_to_item(media: MediaFile) -> Item:
     }
     if media.operation_id is not None:
         item["operationId"] = media.operation_id
+    item.update(metadata_attributes(media))
     return item
+
+
+# Attribute name -> MediaFile field, for what processing fills in. Absent or
+# null attributes read back as None.
+_METADATA = {
+    "durationSeconds": "duration_seconds",
+    "width": "width",
+    "height": "height",
+    "rotation": "rotation",
+    "videoCodec": "video_codec",
+    "audioCodec": "audio_codec",
+    "bitrate": "bitrate",
+}
+# A record written before media had a lifecycle has no `status`: its file was
+# never read, and it will not be, so it reads as ready without metadata
+# instead of processing forever.
+LEGACY_STATUS = "ready"
+LEGACY_REASON = "not_processed"
+
+
+def metadata_attributes(media: MediaFile) -> Item:
+    """The lifecycle and metadata attributes of a media item. DynamoDB numbers
+    are Decimals: a float duration goes in as its decimal string."""
+    item: Item = {"status": media.status, "hasPoster": media.has_poster}
+    if media.reason is not None:
+        item["reason"] = media.reason
+    for attribute, field in _METADATA.items():
+        value = getattr(media, field)
+        if value is None:
+            continue
+        item[attribute] = Decimal(str(value)) if isinstance(value, float) else value
+    return item
+
+
+def _metadata_from_item(raw: Item) -> dict[str, Any]:
+    status = raw.get("status")
+    fields: dict[str, Any] = {
+        "status": str(status) if status is not None else LEGACY_STATUS,
+        "reason": (
+            str(raw["reason"])
+            if raw.get("reason") is not None
+            else (LEGACY_REASON if status is None else None)
+        ),
+        "has_poster": bool(raw.get("hasPoster", False)),
+    }
+    for attribute, field in _METADATA.items():
+        value = raw.get(attribute)
+        if value is None:
+            fields[field] = None
+        elif field == "duration_seconds":
+            fields[field] = float(value)
+        elif field in ("video_codec", "audio_codec"):
+            fields[field] = str(value)
+        else:
+            fields[field] = int(value)
+    return fields
 
 
 def media_from_item(raw: Item) -> MediaFile:
@@ -73,6 +131,7 @@ def media_from_item(raw: Item) -> MediaFile:
             MediaLink(course_id=str(link["courseId"]), chapter_id=str(link["chapterId"]))
             for link in links
         ],
+        **_metadata_from_item(raw),
     )
 
 

@@ -164,3 +164,21 @@ def test_an_unlink_removes_both_sides(store: CourseStore, links: LinkStore, cour
     links.unlink(chapter(course_id, 3), 2, "m_1", actor="olga")
     assert store.get_chapter(course_id, "ch_1") == chapter(course_id, 3)
     assert services.container().media_store.get("m_1").links == []  # type: ignore[union-attr]
+
+
+def test_a_chapter_items_media_metadata_reads_back(store: CourseStore, course_id: str) -> None:
+    base = chapter(course_id, 1, "m_1", "m_2")
+    shown = base.items[0].model_copy(
+        update={
+            "status": "processing",
+            "duration_seconds": 59.96,
+            "width": 1920,
+            "height": 1080,
+            "has_poster": True,
+        }
+    )
+    written = base.model_copy(update={"items": [shown, base.items[1]]})
+    store.put_chapter(written)
+    read = store.get_chapter(course_id, written.chapter_id)
+    assert read == written
+    assert read is not None and read.items[1].status == "ready"  # no metadata: ready, none shown

@@ -90,3 +90,51 @@ def test_deleting_a_file_deletes_its_object(aws: dict[str, str]) -> None:
     listed = c.s3.list_objects_v2(Bucket=c.settings.media_bucket, Prefix=media.key)
     assert listed.get("KeyCount", 0) == 0
     assert c.media_store.get("m_1") is None
+
+
+def test_processing_metadata_reads_back_as_written(store: MediaStore) -> None:
+    media = add_media("m_1", "ann")
+    done = media.model_copy(
+        update={
+            "status": "ready",
+            "duration_seconds": 60.042,
+            "width": 1280,
+            "height": 720,
+            "rotation": 90,
+            "video_codec": "h264",
+            "audio_codec": "aac",
+            "bitrate": 2_500_000,
+            "has_poster": True,
+        }
+    )
+    c = services.container()
+    c.ddb.delete_item(TableName=c.settings.media_table, Key={"mediaId": {"S": "m_1"}})
+    assert store.put_if_absent(done) is True
+    assert store.get("m_1") == done
+
+
+def test_a_record_from_before_processing_reads_as_ready_without_metadata(
+    store: MediaStore,
+) -> None:
+    c = services.container()
+    c.ddb.put_item(  # what completion wrote before media had a lifecycle
+        TableName=c.settings.media_table,
+        Item={
+            "mediaId": {"S": "m_old"},
+            "userId": {"S": "ann"},
+            "filename": {"S": "a.mp4"},
+            "contentType": {"S": "video/mp4"},
+            "size": {"N": "10"},
+            "key": {"S": "uploads/ann/op_x/a.mp4"},
+            "createdAt": {"S": "2026-01-01T00:00:00.000Z"},
+            "links": {"M": {}},
+        },
+    )
+    old = store.get("m_old")
+    assert old is not None
+    assert (old.status, old.reason, old.duration_seconds, old.has_poster) == (
+        "ready",
+        "not_processed",
+        None,
+        False,
+    )
