@@ -181,4 +181,5 @@ def test_a_chapter_items_media_metadata_reads_back(store: CourseStore, course_id
     store.put_chapter(written)
     read = store.get_chapter(course_id, written.chapter_id)
     assert read == written
-    assert read is not None and read.items[1].status == "ready"  # no metadata: ready, none shown
+    assert read is not None
+    assert read.items[1].status == "ready"  # no metadata: ready, none shown
