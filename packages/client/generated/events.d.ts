@@ -116,6 +116,16 @@ export interface MediaFile {
   operationId: string | null;
   createdAt: string;
   links: MediaLink[];
+  status?: 'processing' | 'ready' | 'failed';
+  reason?: string | null;
+  durationSeconds?: number | null;
+  width?: number | null;
+  height?: number | null;
+  rotation?: number | null;
+  videoCodec?: string | null;
+  audioCodec?: string | null;
+  bitrate?: number | null;
+  hasPoster?: boolean;
   downloadUrl?: string | null;
 }
 export interface MediaLink {
@@ -177,7 +187,9 @@ export interface Chapter {
   updatedAt: string;
 }
 /**
- * A media file placed in a chapter, with enough of the file to render it.
+ * A media file placed in a chapter, with enough of the file to render it:
+ * what a course outline shows (duration, frame size, whether a poster exists).
+ * Never a signed URL, so a chapter in an event equals the chapter GET returns.
  */
 export interface ChapterItem {
   mediaId: string;
@@ -186,6 +198,11 @@ export interface ChapterItem {
   size: number;
   addedAt: string;
   addedBy: string;
+  status?: 'processing' | 'ready' | 'failed';
+  durationSeconds?: number | null;
+  width?: number | null;
+  height?: number | null;
+  hasPoster?: boolean;
 }
 export interface MediaUnlinked {
   v: 1;

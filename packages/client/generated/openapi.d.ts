@@ -388,7 +388,9 @@ export interface components {
         };
         /**
          * ChapterItem
-         * @description A media file placed in a chapter, with enough of the file to render it.
+         * @description A media file placed in a chapter, with enough of the file to render it:
+         *     what a course outline shows (duration, frame size, whether a poster exists).
+         *     Never a signed URL, so a chapter in an event equals the chapter GET returns.
          */
         ChapterItem: {
             /** Mediaid */
@@ -403,6 +405,32 @@ export interface components {
             addedAt: string;
             /** Addedby */
             addedBy: string;
+            /**
+             * Status
+             * @default ready
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /**
+             * Durationseconds
+             * @default null
+             */
+            durationSeconds: number | null;
+            /**
+             * Width
+             * @default null
+             */
+            width: number | null;
+            /**
+             * Height
+             * @default null
+             */
+            height: number | null;
+            /**
+             * Hasposter
+             * @default false
+             */
+            hasPoster: boolean;
         };
         /** ChapterList */
         ChapterList: {
@@ -606,6 +634,57 @@ export interface components {
             createdAt: string;
             /** Links */
             links: components["schemas"]["MediaLink"][];
+            /**
+             * Status
+             * @default processing
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Durationseconds
+             * @default null
+             */
+            durationSeconds: number | null;
+            /**
+             * Width
+             * @default null
+             */
+            width: number | null;
+            /**
+             * Height
+             * @default null
+             */
+            height: number | null;
+            /**
+             * Rotation
+             * @default null
+             */
+            rotation: number | null;
+            /**
+             * Videocodec
+             * @default null
+             */
+            videoCodec: string | null;
+            /**
+             * Audiocodec
+             * @default null
+             */
+            audioCodec: string | null;
+            /**
+             * Bitrate
+             * @default null
+             */
+            bitrate: number | null;
+            /**
+             * Hasposter
+             * @default false
+             */
+            hasPoster: boolean;
             /**
              * Downloadurl
              * @default null
