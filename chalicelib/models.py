@@ -33,8 +33,15 @@ MAX_INT = 2**53 - 1
 class WireModel(BaseModel):
     """Base of every wire model: camelCase on the wire, strict on input."""
 
+    # Every field is serialized, defaulted or not, so the response schemas
+    # (docs/openapi.json) list them all as required, as events.schema.json
+    # does: generated client types then agree on what a response holds.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
     )
 
     def wire(self) -> dict[str, Any]:

@@ -116,17 +116,17 @@ export interface MediaFile {
   operationId: string | null;
   createdAt: string;
   links: MediaLink[];
-  status?: 'processing' | 'ready' | 'failed';
-  reason?: string | null;
-  durationSeconds?: number | null;
-  width?: number | null;
-  height?: number | null;
-  rotation?: number | null;
-  videoCodec?: string | null;
-  audioCodec?: string | null;
-  bitrate?: number | null;
-  hasPoster?: boolean;
-  downloadUrl?: string | null;
+  status: 'processing' | 'ready' | 'failed';
+  reason: string | null;
+  durationSeconds: number | null;
+  width: number | null;
+  height: number | null;
+  rotation: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  bitrate: number | null;
+  hasPoster: boolean;
+  downloadUrl: string | null;
 }
 export interface MediaLink {
   courseId: string;
@@ -198,11 +198,11 @@ export interface ChapterItem {
   size: number;
   addedAt: string;
   addedBy: string;
-  status?: 'processing' | 'ready' | 'failed';
-  durationSeconds?: number | null;
-  width?: number | null;
-  height?: number | null;
-  hasPoster?: boolean;
+  status: 'processing' | 'ready' | 'failed';
+  durationSeconds: number | null;
+  width: number | null;
+  height: number | null;
+  hasPoster: boolean;
 }
 export interface MediaUnlinked {
   v: 1;
@@ -246,7 +246,7 @@ export interface Subscribed {
 export interface SubscribedData {
   channel: string;
   seq: number;
-  replayComplete?: boolean | null;
+  replayComplete: boolean | null;
 }
 export interface Unsubscribed {
   v: 1;
