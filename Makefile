@@ -56,7 +56,8 @@ typecheck: $(STAMP) npm-deps
 # the real SAM transform, and the resulting CloudFormation linted too.
 package: $(STAMP)
 	rm -rf build/package
-	$(OFFLINE_AWS) $(BIN)/chalice package --stage prod --merge-template infra/template.json build/package
+	$(BIN)/python -m scripts.build_template infra/template.json build/infra/template.json
+	$(OFFLINE_AWS) $(BIN)/chalice package --stage prod --merge-template build/infra/template.json build/package
 	$(BIN)/cfn-lint build/package/sam.json
 	$(OFFLINE_AWS) $(BIN)/python -m scripts.check_package build/package/sam.json
 	$(BIN)/cfn-lint build/package/transformed.json

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 from chalicelib.errors import DomainError
 from chalicelib.events import Envelope
 from chalicelib.logging import logger
-from chalicelib.management_api import ConnectionsApi, DeliveryError
+from chalicelib.management_api import ConnectionsApi, DeliveryError, DeliveryThrottled
 
 T = TypeVar("T")
 
@@ -50,9 +50,12 @@ class Counters(Protocol):
 
 @dataclass
 class FanOutReport:
+    """Each post's outcome; `failed` includes the `throttled` ones."""
+
     delivered: int = 0
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    throttled: list[str] = field(default_factory=list)
 
 
 class FanOut:
@@ -94,6 +97,8 @@ class FanOut:
                 )
                 with lock:
                     report.failed.append(connection_id)
+                    if isinstance(exc, DeliveryThrottled):
+                        report.throttled.append(connection_id)
                 return
             with lock:
                 if delivered:
@@ -188,11 +193,8 @@ class BroadcastPublisher:
         # Progress alone publishes up to 4 times a second per upload: a clean
         # publish is debug noise, one that lost deliveries is worth a line.
         log = logger.warning if report.failed else logger.info if gone else logger.debug
-        if self._metrics is not None:
-            if gone:
-                self._metrics.count("WebSocketConnectionsGone", len(gone))
-            if report.failed:
-                self._metrics.count("WebSocketDeliveriesFailed", len(report.failed))
+        if self._metrics is not None and deliveries:
+            self._count(report, len(gone))
         log(
             "published",
             event_type=event.type,
@@ -201,8 +203,25 @@ class BroadcastPublisher:
             delivered=report.delivered,
             gone=len(gone),
             failed=len(report.failed),
+            throttled=len(report.throttled),
         )
         return copies
+
+    def _count(self, report: FanOutReport, gone: int) -> None:
+        """The fan-out's outcome as the operator metrics the dashboard and the
+        fan-out alarms read (docs/OPERATIONS.md#fan-out-failures): a post is
+        delivered, gone, or failed; FanoutFailed excludes the throttled ones,
+        which FanoutThrottled counts apart."""
+        assert self._metrics is not None
+        throttled = len(report.throttled)
+        for name, value in (
+            ("FanoutDelivered", report.delivered),
+            ("FanoutGone", gone),
+            ("FanoutThrottled", throttled),
+            ("FanoutFailed", len(report.failed) - throttled),
+        ):
+            if value:
+                self._metrics.count(name, value)
 
     def forget(self, connection_ids: Sequence[str]) -> None:
 

@@ -34,6 +34,10 @@ class DeliveryError(Exception):
     """A post failed for a reason other than a gone connection (after retries)."""
 
 
+class DeliveryThrottled(DeliveryError):
+    """@connections still answered 429 after every retry: over the account's rate."""
+
+
 class Transport(Protocol):
     def post(self, connection_id: str, payload: bytes) -> int:
         """POST `payload` to @connections/{connection_id}; the HTTP status.
@@ -138,7 +142,9 @@ class ConnectionsApi:
                 return True
             if status == GONE:
                 return False
-            if status != THROTTLED or attempt + 1 == self._attempts:
+            if status == THROTTLED and attempt + 1 == self._attempts:
+                raise DeliveryThrottled(f"@connections answered {status} {self._attempts} times")
+            if status != THROTTLED:
                 raise DeliveryError(f"@connections answered {status}")
             # Full jitter: concurrent workers throttled together must not
             # retry in lockstep.

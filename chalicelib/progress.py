@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from chalicelib.broadcast import Counters
 from chalicelib.domain.uploads import ProgressWrite, UploadRecord, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.events import (
@@ -79,12 +80,18 @@ def progress_event(record: UploadRecord, now_ms: int) -> UploadProgress:
 
 class ProgressTracker:
     def __init__(
-        self, store: ProgressStore, publisher: Publisher, broadcasts_per_second: float, clock: Clock
+        self,
+        store: ProgressStore,
+        publisher: Publisher,
+        broadcasts_per_second: float,
+        clock: Clock,
+        metrics: Counters | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._interval_ms = max(1, int(1000 / broadcasts_per_second))
         self._clock = clock
+        self._metrics = metrics
 
     def report(self, operation_id: str, user_id: str, bytes_uploaded: int) -> UploadRecord:
         """Record a report; broadcast when the slot is free. Raises NotFound for
@@ -109,6 +116,8 @@ class ProgressTracker:
         if self._store.claim_broadcast(operation_id, bytes_uploaded, now_ms, self._interval_ms):
             event = progress_event(record, now_ms)
             self._publisher.publish(event, upload_channels(record.upload))
+            if self._metrics is not None:
+                self._metrics.count("ProgressBroadcasts")
         return record
 
     def current_progress(self, channel: str) -> list[UploadProgress]:

@@ -223,6 +223,7 @@ class Container:
             self.publisher,
             self.settings.progress_broadcasts_per_second,
             clock=time.time,
+            metrics=self.metrics,
         )
 
     @cached_property

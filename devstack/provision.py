@@ -129,6 +129,23 @@ def create_queues(
     return arns
 
 
+def _lifecycle_rule(rule: dict[str, Any], template: dict[str, Any]) -> Any:
+    """One lifecycle rule in the S3 API's words; a stack parameter stands at its default."""
+    found: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "AbortIncompleteMultipartUpload" in rule:
+        found["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    days: Any = rule.get("ExpirationInDays")
+    if isinstance(days, dict) and "Ref" in days:
+        days = template.get("Parameters", {})[days["Ref"]]["Default"]
+    if days is not None:
+        found["Expiration"] = {"Days": int(days)}
+    return found
+
+
 def create_buckets(
     session: boto3.session.Session,
     endpoint_url: str | None = None,
@@ -188,17 +205,7 @@ def create_buckets(
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name,
                 LifecycleConfiguration={
-                    "Rules": [
-                        {
-                            "ID": rule["Id"],
-                            "Status": rule["Status"],
-                            "Filter": {"Prefix": rule.get("Prefix", "")},
-                            "AbortIncompleteMultipartUpload": rule[
-                                "AbortIncompleteMultipartUpload"
-                            ],
-                        }
-                        for rule in lifecycle["Rules"]
-                    ]
+                    "Rules": [_lifecycle_rule(rule, template) for rule in lifecycle["Rules"]]
                 },
             )
         notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations")

@@ -1,10 +1,13 @@
 """Check the packaged template for what cfn-lint cannot know.
 
 `chalice package` names its resources itself and infra/template.json overrides
-some of them by name (DefaultRole, RestAPI, the log groups). When someone adds
-a Lambda handler, a table, a bucket or a queue, this check fails `make package`
-with the exact thing infra/template.json is missing, instead of a deployment
-that silently has no alarm, no log permission or no access.
+some of them by name (each function's role, RestAPI, the WebSocket stage, the
+log groups). When someone adds a Lambda handler, a table, a bucket or a queue,
+this check fails `make package` with the exact thing infra/template.json (or
+infra/function-access.json, infra/dashboard.json, docs/OPERATIONS.md) is
+missing, instead of a deployment that silently has no role of its own, no
+alarm, no dashboard line or no runbook (scripts/package_checks says what each
+concern asserts).
 
 It also runs CloudFormation's own SAM transform (aws-sam-translator) on the
 template and writes the result next to it (transformed.json) for a second
@@ -25,156 +28,55 @@ import copy
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-Template = dict[str, Any]
+from scripts.package_checks import Template, edges, functions, observability, roles
 
-ROLE = {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+ACCESS = Path("infra/function-access.json")
+OPERATIONS = Path("docs/OPERATIONS.md")
 
 # `aws cloudformation package` replaces each local CodeUri with the S3 location
 # it uploads to; the transform only demands that shape.
 UPLOADED_CODE = "s3://course-media-artifacts/deployment.zip"
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    yield node
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
-def _refs(node: Any) -> set[str]:
-    """Every logical id a subtree points at through Ref, GetAtt or ${...} in Sub."""
-    found: set[str] = set()
-    for item in _walk(node):
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("Ref"), str):
-            found.add(item["Ref"])
-        if isinstance(item.get("Fn::GetAtt"), list):
-            found.add(str(item["Fn::GetAtt"][0]))
-        sub = item.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) else sub
-        if isinstance(text, str):
-            for part in text.split("${")[1:]:
-                found.add(part.split("}")[0].split(".")[0])
+def anchors(markdown: str) -> set[str]:
+    """GitHub's ids for a document's headings: lower case, punctuation dropped,
+    spaces to hyphens."""
+    found = set()
+    fenced = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif line.startswith("#") and not fenced:
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^a-z0-9 _-]", "", title).replace(" ", "-"))
     return found
 
 
-def _of_type(template: Template, kind: str) -> dict[str, Any]:
-    return {k: v for k, v in template["Resources"].items() if v.get("Type") == kind}
-
-
-def _role_statements(template: Template) -> list[dict[str, Any]]:
-    """DefaultRole's statements: its inline policies and AWS::IAM::Policy
-    resources attached to it (kept apart where a GetAtt would make a cycle)."""
-    role = template["Resources"].get("DefaultRole", {})
-    documents = [p["PolicyDocument"] for p in role.get("Properties", {}).get("Policies", [])]
-    for policy in _of_type(template, "AWS::IAM::Policy").values():
-        if {"Ref": "DefaultRole"} in policy["Properties"].get("Roles", []):
-            documents.append(policy["Properties"]["PolicyDocument"])
-    statements: list[dict[str, Any]] = []
-    for document in documents:
-        listed = document["Statement"]
-        statements.extend(listed if isinstance(listed, list) else [listed])
-    return statements
-
-
-def problems(template: Template) -> list[str]:
-    found: list[str] = []
-    resources = template["Resources"]
-    functions = _of_type(template, "AWS::Serverless::Function")
-    if not functions:
+def problems(
+    template: Template, access: dict[str, Any], runbooks: set[str] | None = None
+) -> list[str]:
+    if not functions(template):
         return ["no Lambda function in the package"]
-
-    # One role for every function, and it carries only our policies.
-    for name, fn in functions.items():
-        if fn["Properties"].get("Role") != ROLE:
-            found.append(f"{name} does not use DefaultRole (set autogen_policy in .chalice)")
-    role = resources.get("DefaultRole", {}).get("Properties", {})
-    policy_names = {p["PolicyName"] for p in role.get("Policies", [])}
-    if "DefaultRolePolicy" in policy_names:
-        found.append("DefaultRole still has Chalice's wildcard policy: override Policies")
-    actions_to = [
-        (s.get("Action", []), _refs(s.get("Resource", []))) for s in _role_statements(template)
+    if runbooks is None:
+        runbooks = anchors(OPERATIONS.read_text())
+    return [
+        *roles.problems(template, access),
+        *observability.log_problems(template),
+        *observability.alarm_problems(template, runbooks),
+        *observability.dashboard_problems(template),
+        *observability.tracing_problems(template),
+        *edges.stage_problems(template),
+        *edges.concurrency_problems(template),
+        *edges.source_problems(template),
     ]
-    granted = set().union(*(refs for _, refs in actions_to)) if actions_to else set()
-
-    # Logs: each function's log group exists, names a real function and may be written.
-    log_policy = resources.get("WriteOwnLogsPolicy", {})
-    writable = _refs(log_policy.get("Properties", {}).get("PolicyDocument", {}))
-    logged: set[str] = set()
-    for name, group in _of_type(template, "AWS::Logs::LogGroup").items():
-        targets = _refs(group["Properties"].get("LogGroupName"))
-        logged |= targets & set(functions)
-        for target in targets - set(functions):
-            found.append(f"{name} names {target}, which is not a function (override LogGroupName)")
-        if name not in writable:
-            found.append(f"{name} is missing from WriteOwnLogsPolicy")
-    for name in sorted(set(functions) - logged):
-        found.append(f"{name} has no log group (log_retention_in_days in .chalice/config.json)")
-
-    # Alarms: every function is in the errors and throttles alarms.
-    for alarm in ("LambdaErrorsAlarm", "LambdaThrottlesAlarm"):
-        metrics = resources.get(alarm, {}).get("Properties", {}).get("Metrics", [])
-        if len(metrics) > 10:
-            found.append(f"{alarm} has {len(metrics)} metrics; CloudWatch allows 10: split it")
-        covered = _refs(metrics)
-        for name in sorted(set(functions) - covered):
-            found.append(f"{name} is missing from {alarm}")
-
-    # Data: functions may reach every table, bucket and working queue, nothing else.
-    queues = _of_type(template, "AWS::SQS::Queue")
-    dead_letter = {
-        ref
-        for q in queues.values()
-        for ref in _refs(q.get("Properties", {}).get("RedrivePolicy", {}))
-    }
-    data = (
-        set(_of_type(template, "AWS::DynamoDB::Table"))
-        | set(_of_type(template, "AWS::S3::Bucket"))
-        | (set(queues) - dead_letter)
-    )
-    for name in sorted(data - granted):
-        found.append(f"DefaultRole grants nothing on {name}")
-    alarmed = _refs(list(_of_type(template, "AWS::CloudWatch::Alarm").values()))
-    for name in sorted(dead_letter - alarmed):
-        found.append(f"dead-letter queue {name} has no alarm")
-
-    # Event sources point at the template's queues, not at a name typed in app.py.
-    # Chalice writes {"Fn::Sub": arn-with-that-name}; the override must use the
-    # same key, or the deep merge leaves two functions in one value.
-    for name, fn in functions.items():
-        for event_name, event in fn["Properties"].get("Events", {}).items():
-            queue = event.get("Properties", {}).get("Queue")
-            if event.get("Type") != "SQS":
-                continue
-            if not isinstance(queue, dict) or len(queue) != 1 or not _refs(queue) & set(queues):
-                found.append(
-                    f"{name}.Events.{event_name}.Properties.Queue must be exactly "
-                    '{"Fn::Sub": "${YourQueue.Arn}"} for a queue in infra/template.json'
-                )
-
-    # WebSocket: handlers can post to connections and know where.
-    if "WebsocketAPI" in resources:
-        variables = template.get("Globals", {}).get("Function", {}).get("Environment", {})
-        if "WEBSOCKET_ENDPOINT" not in variables.get("Variables", {}):
-            found.append("Globals lack WEBSOCKET_ENDPOINT for the WebSocket API")
-        if not any(
-            "execute-api:ManageConnections" in actions and "WebsocketAPI" in refs
-            for actions, refs in actions_to
-        ):
-            found.append("DefaultRole lacks execute-api:ManageConnections on WebsocketAPI")
-    return found
 
 
 # What the Lambda Python runtime provides besides the standard library.
@@ -223,7 +125,7 @@ def import_check(package: Path) -> list[str]:
 
 class _NoManagedPolicies:
     """The transform asks for AWS managed policy ARNs only when a function
-    names one in `Policies`; ours use DefaultRole, so the answer is empty."""
+    names one in `Policies`; ours name their own role, so the answer is empty."""
 
     def load(self) -> dict[str, str]:
         return {}
@@ -247,7 +149,7 @@ def sam_transform(template: Template) -> tuple[Template | None, list[str]]:
 def main(argv: list[str]) -> int:
     path = Path(argv[1] if len(argv) > 1 else "build/package/sam.json")
     template = json.loads(path.read_text())
-    found = problems(template)
+    found = problems(template, json.loads(ACCESS.read_text()))
     transformed, refused = sam_transform(template)
     found += refused
     if transformed is not None:
@@ -257,9 +159,9 @@ def main(argv: list[str]) -> int:
         found += import_check(package)
     for problem in found:
         print(f"check_package: {problem}", file=sys.stderr)
-    functions = sorted(_of_type(template, "AWS::Serverless::Function"))
+    names = sorted(functions(template))
     if not found:
-        print(f"check_package: {len(template['Resources'])} resources, functions {functions}: ok")
+        print(f"check_package: {len(template['Resources'])} resources, functions {names}: ok")
     return 1 if found else 0
 
 

@@ -21,6 +21,7 @@ from chalicelib.auth import mint_token
 from chalicelib.services import Container, process_session
 from chalicelib.settings import get_settings
 from devstack.provision import provision
+from tests.aws_calls import CallRecorder
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
@@ -61,6 +62,20 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
 
 
 socket.socket.connect = _loopback_only  # type: ignore[method-assign,assignment]
+
+
+_calls = CallRecorder.build()
+process_session(REGION).events.register("before-parameter-build", _calls)
+
+
+@pytest.fixture(autouse=True)
+def handlers_call_only_what_their_roles_allow() -> Iterator[None]:
+    """Fails a test whose handlers called AWS outside their function's role
+    (tests/aws_calls.py): in AWS, IAM would have refused the call."""
+    yield
+    refused = _calls.take()
+    if refused:
+        pytest.fail("\n".join(refused), pytrace=False)
 
 
 @pytest.fixture

@@ -74,7 +74,20 @@ def test_gone_connections_are_counted_for_operators(aws: dict[str, Any]) -> None
 
     container.publisher.publish(chapter_event(), [CHANNEL])
 
-    assert metrics.counts == {"WebSocketConnectionsGone": 2}
+    assert metrics.counts == {"FanoutDelivered": 3, "FanoutGone": 2}
+
+
+def test_throttled_and_failed_posts_are_counted_apart(aws: dict[str, Any]) -> None:
+    api, metrics = FakeConnectionsApi(), Counters()
+    container = use_container(transport=api, metrics=metrics, sleep=lambda _: None)
+    container.connections.add_many((f"c{i}=", f"u{i}", [CHANNEL]) for i in range(4))
+    api.throttle("c0=", times=10)
+    api.throttle("c1=", times=1)
+
+    container.publisher.publish(chapter_event(), [CHANNEL])
+
+    # c1 got through on a retry; c0 was refused on every attempt.
+    assert metrics.counts == {"FanoutDelivered": 3, "FanoutThrottled": 1}
 
 
 def test_a_publish_whose_connection_lookup_fails_still_keeps_the_event_for_replay(

@@ -194,3 +194,20 @@ def test_a_report_for_an_id_we_never_issue_is_not_found(setup: Rig) -> None:
     with pytest.raises(NotFound):
         tracker.report("op_XYZ", "alice", 1)
     assert store.writes == 0
+
+
+def test_each_broadcast_is_counted_for_the_dashboard() -> None:
+    counted: list[str] = []
+
+    class Counters:
+        def count(self, name: str, value: float = 1, unit: str = "Count") -> None:
+            counted.extend([name] * int(value))
+
+    clock = Clock()
+    publisher = InMemoryPublisher()
+    tracker = ProgressTracker(InMemoryProgressStore(_record()), publisher, 4.0, clock, Counters())
+    for i in range(1, 201):  # 2 s at 100 reports a second
+        clock.now = T0 + i / 100
+        tracker.report("op_1", "alice", i * 1000)
+
+    assert counted == ["ProgressBroadcasts"] * len(publisher.sent) == ["ProgressBroadcasts"] * 8

@@ -1,0 +1,82 @@
+"""Where requests come in and work queues up: JSON access logs with the request id
+on every API stage, throttling on the WebSocket stage, server access logs on
+every bucket clients read or write through presigned URLs, reserved concurrency
+on the functions that drain queues or run on a schedule, and event sources wired
+to the template's own queues."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scripts.package_checks import Template, functions, log_buckets, of_type, props, queues, refs
+
+REQUEST_ID = "$context.requestId"
+
+
+def _access_log(name: str, setting: Any) -> list[str]:
+    if not isinstance(setting, dict) or "DestinationArn" not in setting:
+        return [f"{name} has no access log (AccessLogSetting(s) with a DestinationArn)"]
+    try:
+        fields = json.loads(setting.get("Format", ""))
+    except (TypeError, json.JSONDecodeError):
+        return [f"{name}'s access log Format is not JSON"]
+    if REQUEST_ID not in fields.values():
+        return [f"{name}'s access log does not carry {REQUEST_ID}"]
+    return []
+
+
+def stage_problems(template: Template) -> list[str]:
+    found: list[str] = []
+    for name, api in sorted(of_type(template, "AWS::Serverless::Api").items()):
+        found += _access_log(name, props(api).get("AccessLogSetting"))
+    stages = of_type(template, "AWS::ApiGatewayV2::Stage")
+    if "WebsocketAPI" in template["Resources"] and not stages:
+        found.append("WebsocketAPI has no stage to log and throttle")
+    for name, stage in sorted(stages.items()):
+        p = props(stage)
+        found += _access_log(name, p.get("AccessLogSettings"))
+        route = p.get("DefaultRouteSettings", {})
+        if "ThrottlingRateLimit" not in route or "ThrottlingBurstLimit" not in route:
+            found.append(f"{name} is not throttled (DefaultRouteSettings.Throttling*)")
+    targets = log_buckets(template)
+    for name, bucket in sorted(of_type(template, "AWS::S3::Bucket").items()):
+        if name in targets:
+            continue
+        if "DestinationBucketName" not in props(bucket).get("LoggingConfiguration", {}):
+            found.append(f"{name} keeps no server access log (LoggingConfiguration)")
+    return found
+
+
+def concurrency_problems(template: Template) -> list[str]:
+    """A queue consumer or a scheduled job scales with its backlog, not with its
+    callers: capped, it cannot take the executions the APIs need."""
+    found: list[str] = []
+    for name, fn in sorted(functions(template).items()):
+        kinds = {e.get("Type") for e in props(fn).get("Events", {}).values()}
+        if kinds & {"SQS", "Schedule"} and "ReservedConcurrentExecutions" not in props(fn):
+            found.append(f"{name} drains a queue or schedule: set ReservedConcurrentExecutions")
+    return found
+
+
+def source_problems(template: Template) -> list[str]:
+    """Event sources point at the template's queues, not at a name typed in app.py.
+    Chalice writes {"Fn::Sub": arn-with-that-name}; the override must use the same
+    key, or the deep merge leaves two functions in one value."""
+    found: list[str] = []
+    working, dead = queues(template)
+    for name, fn in sorted(functions(template).items()):
+        for event_name, event in props(fn).get("Events", {}).items():
+            queue = props(event).get("Queue")
+            if event.get("Type") != "SQS":
+                continue
+            if not isinstance(queue, dict) or len(queue) != 1 or not refs(queue) & (working | dead):
+                found.append(
+                    f"{name}.Events.{event_name}.Properties.Queue must be exactly "
+                    '{"Fn::Sub": "${YourQueue.Arn}"} for a queue in infra/template.json'
+                )
+    if "WebsocketAPI" in template["Resources"]:
+        variables = template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        if "WEBSOCKET_ENDPOINT" not in variables.get("Variables", {}):
+            found.append("Globals lack WEBSOCKET_ENDPOINT for the WebSocket API")
+    return found
