@@ -26,7 +26,7 @@ from chalicelib.store.dynamo import Table
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
     from chalicelib.broadcast import FanOut
@@ -97,14 +97,6 @@ class Container:
         return Config(
             retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
         )
-
-    @cached_property
-    def dynamodb(self) -> DynamoDBServiceResource:
-        return self._session.resource("dynamodb", config=self._aws_config)
-
-    @cached_property
-    def dynamodb_client(self) -> DynamoDBClient:
-        return self.dynamodb.meta.client
 
     @cached_property
     def ddb(self) -> DynamoDBClient:
@@ -203,7 +195,7 @@ class Container:
     def upload_store(self) -> UploadStore:
         from chalicelib.store.uploads import UploadStore
 
-        return UploadStore(self.dynamodb.Table(self.settings.uploads_table))
+        return UploadStore(self._table(self.settings.uploads_table, "the upload store"))
 
     @cached_property
     def multipart(self) -> MultipartStorage:
@@ -214,15 +206,13 @@ class Container:
 
     @cached_property
     def progress(self) -> ProgressTracker:
-        import time
-
         from chalicelib.progress import ProgressTracker
 
         return ProgressTracker(
             self.upload_store,
             self.publisher,
             self.settings.progress_broadcasts_per_second,
-            clock=time.time,
+            clock=self.clock,
             metrics=self.metrics,
         )
 
@@ -242,21 +232,19 @@ class Container:
 
     @cached_property
     def upload_announcer(self) -> UploadAnnouncer:
-        from chalicelib.ids import utcnow
-        from chalicelib.metrics import EmfMetrics
         from chalicelib.uploads.announce import UploadAnnouncer
 
         return UploadAnnouncer(
             store=self.upload_store,
             publisher=self.publisher,
             linker=self.linker,
-            clock=utcnow,
-            metrics=EmfMetrics(),
+            clock=self.clock,
+            metrics=self.metrics,
+            sleep=self.sleep,
         )
 
     @cached_property
     def uploads(self) -> UploadLifecycle:
-        from chalicelib.ids import utcnow
         from chalicelib.uploads.lifecycle import UploadLifecycle
 
         return UploadLifecycle(
@@ -265,12 +253,11 @@ class Container:
             courses=self.courses,
             announcer=self.upload_announcer,
             policy=self.upload_policy,
-            clock=utcnow,
+            clock=self.clock,
         )
 
     @cached_property
     def upload_completion(self) -> UploadCompletion:
-        from chalicelib.ids import utcnow
         from chalicelib.uploads.completion import UploadCompletion
 
         return UploadCompletion(
@@ -279,7 +266,7 @@ class Container:
             media=self.media_store,
             announcer=self.upload_announcer,
             policy=self.upload_policy,
-            clock=utcnow,
+            clock=self.clock,
         )
 
     @cached_property

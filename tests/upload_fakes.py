@@ -28,14 +28,6 @@ POLICY = UploadPolicy(
 )
 
 
-class FixedClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class InMemoryUploadStore:
     """chalicelib.store.uploads.UploadStore in memory: every transition is the
     same conditional write, from the statuses the domain's table allows."""

@@ -1,4 +1,5 @@
-"""The uploads table: one item per upload operation, keyed by `operationId`.
+"""The uploads table, through the one DynamoDB mechanism
+(chalicelib/store/dynamo.py): one item per upload operation, keyed by `operationId`.
 
 Open uploads carry three sparse index attributes, removed in the same write that
 makes an upload terminal, so every "open uploads of ..." read is a query of a
@@ -20,16 +21,13 @@ Which status may move to which is the domain's table
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any
 
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, sources_of
 from chalicelib.domain.uploads import ProgressWrite, Source, UploadRecord, not_found
-from chalicelib.errors import Conflict, DomainError
+from chalicelib.errors import Conflict
 from chalicelib.models import Upload
-from chalicelib.store.aws_errors import AwsError, error_code, translate
+from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.upload_items import (
     ATTRIBUTES,
     OPEN_MARKER,
@@ -37,19 +35,16 @@ from chalicelib.store.upload_items import (
     record_from_item,
 )
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-
 OPEN_BY_USER = "openByUser"
 OPEN_BY_COURSE = "openByCourse"
 OPEN_BY_AGE = "openByAge"
 
 _OPEN = sorted(OPEN_STATUSES)
-_NAMES = {"#status": "status", "#user": "userId"}
+_OPEN_VALUES = {":s0": _OPEN[0], ":s1": _OPEN[1]}
 
 
-def _unavailable(exc: AwsError) -> DomainError:
-    return translate(exc, "using the uploads table", code="store_unavailable")
+def _key(operation_id: str) -> Item:
+    return {"operationId": operation_id}
 
 
 class UploadStore:
@@ -59,16 +54,11 @@ class UploadStore:
     # ---- writes ---------------------------------------------------------------
     def create(self, upload: Upload, source: Source) -> None:
         try:
-            self._table.put_item(
-                Item=item_from_upload(upload, source),
-                ConditionExpression="attribute_not_exists(operationId)",
+            self._table.put(
+                item_from_upload(upload, source), condition="attribute_not_exists(operationId)"
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise Conflict("the operation exists already", code="duplicate_operation") from None
-            raise _unavailable(exc) from None
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
+        except ConditionFailed:
+            raise Conflict("the operation exists already", code="duplicate_operation") from None
 
     def record_progress(
         self, operation_id: str, user_id: str, bytes_uploaded: int, now_ms: int
@@ -77,38 +67,27 @@ class UploadStore:
         open, only for its uploader. A failed condition returns the stored item
         (no extra read) to tell a stale report from a closed or foreign upload."""
         try:
-            response = self._table.update_item(
-                Key={"operationId": operation_id},
-                UpdateExpression="SET bytesUploaded = :b, progressAt = :now",
-                ConditionExpression=(
+            attributes = self._table.update(
+                _key(operation_id),
+                "SET bytesUploaded = :b, progressAt = :now",
+                condition=(
                     "#user = :u AND #status IN (:s0, :s1) AND bytesUploaded < :b AND #size >= :b"
                 ),
-                ExpressionAttributeNames={**_NAMES, "#size": "size"},
-                ExpressionAttributeValues={
-                    ":b": bytes_uploaded,
-                    ":now": now_ms,
-                    ":u": user_id,
-                    ":s0": _OPEN[0],
-                    ":s1": _OPEN[1],
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                names={"#status": "status", "#user": "userId", "#size": "size"},
+                values={":b": bytes_uploaded, ":now": now_ms, ":u": user_id, **_OPEN_VALUES},
+                returns="ALL_NEW",
+                old_on_failure=True,
             )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise _unavailable(exc) from None
-            old: Any = dict(exc.response).get("Item")
-            if not old:
+        except ConditionFailed as failed:
+            if failed.item is None:
                 raise not_found() from None
-            record = record_from_item(_deserialize(old))
+            record = record_from_item(failed.item)
             if record.upload.user_id != user_id:
                 raise not_found() from None
             if record.upload.status not in OPEN_STATUSES:
                 raise not_open(record.upload.status) from None
             return ProgressWrite(record, advanced=False)
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
-        return ProgressWrite(record_from_item(response["Attributes"]), advanced=True)
+        return ProgressWrite(record_from_item(attributes), advanced=True)
 
     def claim_broadcast(
         self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
@@ -117,20 +96,19 @@ class UploadStore:
         wins however many reports race for it, and broadcast bytes only grow."""
         return (
             self._conditional_update(
-                Key={"operationId": operation_id},
-                UpdateExpression="SET lastBroadcastAt = :now, lastBroadcastBytes = :b",
-                ConditionExpression=(
+                operation_id,
+                "SET lastBroadcastAt = :now, lastBroadcastBytes = :b",
+                condition=(
                     "#status IN (:s0, :s1)"
                     " AND (attribute_not_exists(lastBroadcastAt) OR lastBroadcastAt <= :cutoff)"
                     " AND (attribute_not_exists(lastBroadcastBytes) OR lastBroadcastBytes < :b)"
                 ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
+                names={"#status": "status"},
+                values={
                     ":now": now_ms,
                     ":b": bytes_uploaded,
                     ":cutoff": now_ms - min_interval_ms,
-                    ":s0": _OPEN[0],
-                    ":s1": _OPEN[1],
+                    **_OPEN_VALUES,
                 },
             )
             is not None
@@ -177,12 +155,12 @@ class UploadStore:
             condition += " AND createdAt < :cutoff"
             values[":cutoff"] = created_before
         attributes = self._conditional_update(
-            Key={"operationId": operation_id},
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
+            operation_id,
+            expression,
+            condition=condition,
+            names=names,
+            values=values,
+            returns="ALL_NEW",
         )
         return None if attributes is None else record_from_item(attributes)
 
@@ -191,87 +169,66 @@ class UploadStore:
         presigned URL (the signer flow); idempotent, never rebinds."""
         return (
             self._conditional_update(
-                Key={"operationId": operation_id},
-                UpdateExpression="SET uploadId = :id",
-                ConditionExpression="uploadId = :empty OR uploadId = :id",
-                ExpressionAttributeValues={":id": upload_id, ":empty": ""},
+                operation_id,
+                "SET uploadId = :id",
+                condition="uploadId = :empty OR uploadId = :id",
+                values={":id": upload_id, ":empty": ""},
             )
             is not None
         )
 
     def mark_announced(self, operation_id: str) -> None:
-        try:
-            self._table.update_item(
-                Key={"operationId": operation_id},
-                UpdateExpression="SET announced = :t",
-                ExpressionAttributeValues={":t": True},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from None
+        self._table.update(_key(operation_id), "SET announced = :t", values={":t": True})
 
-    def _conditional_update(self, **kwargs: Any) -> dict[str, Any] | None:
+    def _conditional_update(
+        self,
+        operation_id: str,
+        expression: str,
+        *,
+        condition: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str] | None = None,
+        returns: str = "NONE",
+    ) -> Item | None:
         """UpdateItem whose failed condition is an answer (None), not an error;
-        the new attributes when ReturnValues asks for them, else {}."""
+        the new attributes when `returns` asks for them, else {}."""
         try:
-            response = self._table.update_item(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            raise _unavailable(exc) from None
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from None
-        return dict(response.get("Attributes", {}))
+            return self._table.update(
+                _key(operation_id),
+                expression,
+                condition=condition,
+                names=names or {},
+                values=values,
+                returns=returns,
+            )
+        except ConditionFailed:
+            return None
 
     # ---- reads ------------------------------------------------------------------
     def get(self, operation_id: str) -> UploadRecord | None:
-        try:
-            response = self._table.get_item(Key={"operationId": operation_id}, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from None
-        item = response.get("Item")
+        item = self._table.get(_key(operation_id))
         return record_from_item(item) if item else None
 
     def open_by_user(self, user_id: str) -> list[UploadRecord]:
-        return list(self._query(OPEN_BY_USER, Key("openBy").eq(user_id)))
+        return list(self._open(OPEN_BY_USER, "openBy = :v", {":v": user_id}))
 
     def open_in_course(self, course_id: str) -> list[UploadRecord]:
-        return list(self._query(OPEN_BY_COURSE, Key("openInCourse").eq(course_id)))
+        return list(self._open(OPEN_BY_COURSE, "openInCourse = :v", {":v": course_id}))
 
     def open_before(self, created_before: str) -> list[str]:
         """Operation ids of open uploads created before the cutoff, oldest first."""
-        condition = Key("openSince").eq(OPEN_MARKER) & Key("createdAt").lt(created_before)
-        return [str(item["operationId"]) for item in self._items(OPEN_BY_AGE, condition)]
+        items = self._table.query(
+            "openSince = :open AND createdAt < :cutoff",
+            {":open": OPEN_MARKER, ":cutoff": created_before},
+            index=OPEN_BY_AGE,
+        )
+        return [str(item["operationId"]) for item in items]
 
-    def _query(self, index: str, condition: Any) -> Iterator[UploadRecord]:
-        for item in self._items(index, condition):
+    def _open(
+        self, index: str, condition: str, values: Mapping[str, Any]
+    ) -> Iterator[UploadRecord]:
+        for item in self._table.query(condition, values, index=index):
             record = record_from_item(item)
             # The index is eventually consistent: skip items that closed meanwhile.
             if record.upload.status in OPEN_STATUSES:
                 yield record
-
-    def _items(self, index: str, condition: Any) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
-        while True:
-            try:
-                page = self._table.query(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise _unavailable(exc) from None
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _deserialize(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The item a failed condition returns comes in DynamoDB's typed form even
-    through the resource API."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    sample = next(iter(raw.values()), None)
-    if isinstance(sample, dict) and len(sample) == 1 and next(iter(sample)) in _TYPE_TAGS:
-        deserializer = TypeDeserializer()
-        return {k: deserializer.deserialize(v) for k, v in raw.items()}
-    return dict(raw)
-
-
-_TYPE_TAGS = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}

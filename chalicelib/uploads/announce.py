@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from chalicelib.clock import Clock, Sleep, utc
 from chalicelib.domain.uploads import UploadRecord
 from chalicelib.errors import DomainError
 from chalicelib.events import (
@@ -26,7 +27,7 @@ from chalicelib.events import (
 from chalicelib.logging import logger
 from chalicelib.models import ChapterTarget, MediaFile, Upload
 from chalicelib.publisher import Publisher
-from chalicelib.uploads.ports import Clock, Linker, Metrics, NoMetrics, Sleep, UploadRecords
+from chalicelib.uploads.ports import Linker, Metrics, NoMetrics, UploadRecords
 
 # A progress broadcast claimed just before an upload closed may still be going
 # out; a terminal event waits until this long after that claim (never longer),
@@ -81,6 +82,7 @@ class UploadAnnouncer:
             operation_id=done.operation_id,
             course_id=target_course(done.target),
             resources=[upload_path(done.operation_id), "/uploads", *media_paths(media.media_id)],
+            at=utc(self._clock),
         )
         self._publisher.publish(event, upload_channels(done))
         self._metrics.count("UploadsCompleted")
@@ -110,7 +112,7 @@ class UploadAnnouncer:
         if claimed_ms is None:
             return
         drain = PROGRESS_DRAIN.total_seconds()
-        wait = claimed_ms / 1000 + drain - self._clock().timestamp()
+        wait = claimed_ms / 1000 + drain - self._clock()
         if wait > 0:
             self._sleep(min(wait, drain))
 
@@ -125,5 +127,6 @@ class UploadAnnouncer:
             operation_id=upload.operation_id,
             course_id=target_course(upload.target),
             resources=[upload_path(upload.operation_id), "/uploads"],
+            at=utc(self._clock),
         )
         self._publisher.publish(event, upload_channels(upload))

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes import S3Event, SQSRecord
 
+from chalicelib.clock import Clock, utc
 from chalicelib.domain.upload_policy import UploadPolicy, media_id_for, parse_key
 from chalicelib.domain.upload_states import can_move
 from chalicelib.errors import DomainError
@@ -34,7 +35,7 @@ from chalicelib.ids import iso
 from chalicelib.logging import logger
 from chalicelib.models import MediaFile, Upload
 from chalicelib.uploads.announce import UploadAnnouncer
-from chalicelib.uploads.ports import Clock, MediaRecords, MultipartObjects, UploadRecords
+from chalicelib.uploads.ports import MediaRecords, MultipartObjects, UploadRecords
 
 # How long after completing an upload a redelivered S3 event may announce it
 # again; well under the queue's visibility timeout (180 s), well over a handler's run.
@@ -94,7 +95,7 @@ class UploadCompletion:
             # object: keeping it would only cost storage nobody can see.
             self._storage.delete_object(key)
             return "failed" if failed else "duplicate"
-        now = self._clock()
+        now = utc(self._clock)
         media = MediaFile(
             media_id=media_id_for(operation_id),
             user_id=user_id,
@@ -128,7 +129,7 @@ class UploadCompletion:
     def expire_stale(self) -> int:
         """Abort uploads open longer than the configured age and mark them failed
         (`expired`). Returns how many were expired."""
-        cutoff = iso(self._clock() - self._policy.stale_after)
+        cutoff = iso(utc(self._clock) - self._policy.stale_after)
         expired = 0
         for operation_id in self._store.open_before(cutoff):
             record = self._store.get(operation_id)
@@ -147,13 +148,13 @@ class UploadCompletion:
 
     def _settled(self, upload: Upload) -> bool:
         """Long enough since completion that no first handler is still announcing."""
-        return self._clock() - upload.updated_at >= ANNOUNCE_GRACE
+        return utc(self._clock) - upload.updated_at >= ANNOUNCE_GRACE
 
     def _fail(self, upload: Upload, reason: str, *, created_before: str | None = None) -> bool:
         moved = self._store.transition(
             upload.operation_id,
             "failed",
-            updated_at=iso(self._clock()),
+            updated_at=iso(utc(self._clock)),
             reason=reason,
             created_before=created_before,
         )

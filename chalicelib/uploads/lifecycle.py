@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from chalicelib.auth import WRITERS
+from chalicelib.clock import Clock, utc
 from chalicelib.domain.upload_policy import (
     UploadPolicy,
     check_completed_parts,
@@ -36,12 +37,7 @@ from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.ids import is_operation_id, iso, new_id
 from chalicelib.models import ChapterTarget, Upload, UploadPart
 from chalicelib.uploads.announce import UploadAnnouncer
-from chalicelib.uploads.ports import (
-    Clock,
-    CourseAccess,
-    MultipartObjects,
-    UploadRecords,
-)
+from chalicelib.uploads.ports import CourseAccess, MultipartObjects, UploadRecords
 
 
 class UploadLifecycle:
@@ -85,7 +81,7 @@ class UploadLifecycle:
         if created_by == "server":
             upload_id = self._storage.create(key, file.content_type)
         part_size = file.size if single_put else choose_part_size(file.size)
-        now = self._clock()
+        now = utc(self._clock)
         upload = Upload(
             operation_id=operation_id,
             upload_id=upload_id,
@@ -160,7 +156,7 @@ class UploadLifecycle:
             )
             for n in sorted(set(part_numbers))
         }
-        expires_at = self._clock() + timedelta(seconds=self._policy.presign_expiry_seconds)
+        expires_at = utc(self._clock) + timedelta(seconds=self._policy.presign_expiry_seconds)
         return urls, expires_at
 
     # ---- complete / abort ------------------------------------------------------
@@ -234,4 +230,4 @@ class UploadLifecycle:
         return record.upload.status
 
     def _now(self) -> str:
-        return iso(self._clock())
+        return iso(utc(self._clock))

@@ -4,17 +4,13 @@ memory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from chalicelib.auth import Role
 from chalicelib.domain.upload_states import UploadStatus
 from chalicelib.domain.uploads import CompletedObject, Source, UploadRecord
 from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
-
-Clock = Callable[[], datetime]
-Sleep = Callable[[float], None]
 
 
 class UploadRecords(Protocol):

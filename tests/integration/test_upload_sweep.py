@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import boto3
-
-from chalicelib.ids import iso, utcnow
 from chalicelib.services import container
-from tests.conftest import REGION
 from tests.integration.uploads_kit import MIB, Harness, harness_fixture  # noqa: F401
 
 SIZE = 17 * MIB
 
 
 def _age(h: Harness, upload: dict[str, Any], hours: float) -> None:
-    """Make an upload look `hours` old (test setup: write the stored timestamp)."""
-    table = boto3.resource("dynamodb", region_name=REGION).Table(h.env["UPLOADS_TABLE"])
-    table.update_item(
-        Key={"operationId": upload["operationId"]},
-        UpdateExpression="SET createdAt = :t",
-        ExpressionAttributeValues={":t": iso(utcnow() - timedelta(hours=hours))},
-    )
+    """Let `hours` pass on the container's clock, so the upload is that old."""
+    assert upload["status"] == "uploading"
+    h.clock.advance(hours * 3600)
 
 
 def _sweep(h: Harness) -> None:

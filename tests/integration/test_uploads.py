@@ -3,21 +3,19 @@ completion through the S3 event that reaches the SQS handler."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-import boto3
 from chalice.test import Client
 
 from chalicelib import services
 from chalicelib.events import Envelope
-from chalicelib.ids import iso, utcnow
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
 from chalicelib.uploads.announce import PROGRESS_DRAIN
-from tests.conftest import REGION
-from tests.fakes import InMemoryPublisher
+from tests.fakes import FakeClock, InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
 
 SIZE = 17 * MIB  # three parts of the server's 8 MiB part size
@@ -235,22 +233,17 @@ def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
 ) -> None:
     from app import app
 
-    publisher = FailingOncePublisher()
-    services.reset(Container(get_settings(), publisher=publisher))
+    publisher, clock = FailingOncePublisher(), FakeClock(time.time())
+    services.reset(Container(get_settings(), publisher=publisher, clock=clock, sleep=clock.advance))
     with Client(app) as client:
-        h = Harness(client, publisher, aws)
+        h = Harness(client, publisher, aws, clock)
         upload = h.start("alice", SIZE, h.chapter_target("alice"))
         h.put_parts("alice", upload, data_of(SIZE))
         h.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
         messages = h.s3_messages()
         first = h.deliver(messages)
         # SQS redelivers after the visibility timeout, well past the grace period.
-        table = boto3.resource("dynamodb", region_name=REGION).Table(aws["UPLOADS_TABLE"])
-        table.update_item(
-            Key={"operationId": upload["operationId"]},
-            UpdateExpression="SET updatedAt = :t",
-            ExpressionAttributeValues={":t": iso(utcnow() - timedelta(minutes=3))},
-        )
+        clock.advance(timedelta(minutes=3).total_seconds())
 
         h.deliver(messages)
         h.deliver(messages)

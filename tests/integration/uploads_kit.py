@@ -1,10 +1,12 @@
 """What the upload tests share: a chalice test client with an in-memory
-publisher, a browser-like part uploader and the S3-event queue drained into the
-SQS handler the way Lambda's event source mapping would deliver it."""
+publisher and a clock that moves only when a test moves it, a browser-like part
+uploader and the S3-event queue drained into the SQS handler the way Lambda's
+event source mapping would deliver it."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ from chalicelib import services
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
 from tests.conftest import REGION, auth
-from tests.fakes import InMemoryPublisher
+from tests.fakes import FakeClock, InMemoryPublisher
 
 MIB = 1024**2
 
@@ -28,6 +30,9 @@ class Harness:
     client: Client
     publisher: InMemoryPublisher
     env: dict[str, str]
+    # The container's clock: a test lets time pass by advancing it, and the
+    # container's waits advance it instead of sleeping.
+    clock: FakeClock
 
     @property
     def s3(self) -> Any:
@@ -132,10 +137,10 @@ class Harness:
 def harness_fixture(aws: dict[str, str]) -> Iterator[Harness]:
     from app import app
 
-    publisher = InMemoryPublisher()
-    services.reset(Container(get_settings(), publisher=publisher))
+    publisher, clock = InMemoryPublisher(), FakeClock(time.time())
+    services.reset(Container(get_settings(), publisher=publisher, clock=clock, sleep=clock.advance))
     with Client(app) as client:
-        yield Harness(client, publisher, aws)
+        yield Harness(client, publisher, aws, clock)
     services.reset()
 
 

@@ -23,12 +23,11 @@ from chalicelib.models import LibraryTarget
 from chalicelib.uploads.announce import UploadAnnouncer
 from chalicelib.uploads.completion import UploadCompletion
 from chalicelib.uploads.lifecycle import UploadLifecycle
-from tests.fakes import InMemoryMediaStore, InMemoryPublisher
+from tests.fakes import FakeClock, InMemoryMediaStore, InMemoryPublisher
 from tests.upload_fakes import (
     POLICY,
     T0,
     FakeMultipart,
-    FixedClock,
     InMemoryUploadStore,
     OpenCourses,
     RecordingLinker,
@@ -78,7 +77,7 @@ class World:
 @pytest.fixture
 def w() -> World:
     store, storage, publisher = InMemoryUploadStore(), FakeMultipart(), InMemoryPublisher()
-    clock = FixedClock()
+    clock = FakeClock(T0.timestamp())
     announcer = UploadAnnouncer(
         store=store,
         publisher=publisher,
