@@ -84,7 +84,7 @@ def run(rate: int, seconds: int, simulated: bool) -> dict[str, Any]:
         def count(event_name: str, **_: Any) -> None:
             writes[event_name.rsplit(".", 1)[-1]] += 1
 
-        ddb = c.ddb  # the client every table adapter writes through
+        ddb = c.aws.ddb  # the client every table adapter writes through
         for op in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
             ddb.meta.events.register(f"before-call.dynamodb.{op}", count)
 

@@ -9,7 +9,7 @@ any member reads; owners and editors write chapters; only owners manage members.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from chalicelib.auth import ROLES, WRITERS, Role
@@ -76,15 +76,13 @@ class CourseService:
         self,
         store: CourseRepository,
         publisher: Publisher,
-        revoker: Callable[[], AccessRevoker] | None = None,
+        revoker: AccessRevoker | None = None,
         *,
         clock: Clock = time.time,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
-        # A provider, not the service: the realtime service itself asks this
-        # one about memberships, so it cannot exist before this one does.
         self._revoker = revoker
 
     # ---- access --------------------------------------------------------------
@@ -145,7 +143,7 @@ class CourseService:
         if self._revoker is None:
             return
         try:
-            self._revoker().revoke(user_id, course_channel(course_id))
+            self._revoker.revoke(user_id, course_channel(course_id))
         except Exception:
             # The removal itself is committed and answered; a subscription left
             # behind still dies with its connection, so this is logged, not raised.

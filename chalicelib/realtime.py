@@ -135,6 +135,44 @@ def error_reply(err: DomainError) -> Error:
     return Error.new(ErrorData(code=err.code, message=err.message))
 
 
+# ---- one connection's messages ---------------------------------------------
+
+
+class LiveAccess:
+    """What the server sends one connection outside a broadcast: replies, in
+    order, and the end of a user's subscription to a channel. The course service
+    ends a removed member's access through it, so it needs neither that service
+    nor the realtime service that asks the course service about memberships."""
+
+    def __init__(
+        self, connections: ConnectionRepository, fanout: FanOut, max_message_bytes: int
+    ) -> None:
+        self._connections = connections
+        self._fanout = fanout
+        self._max_bytes = max_message_bytes
+
+    def reply(self, connection_id: str, replies: list[Envelope]) -> None:
+        payloads = [encode(envelope, self._max_bytes) for envelope in replies]
+        if not self._fanout.send_in_order(connection_id, payloads):
+            # The client left while we answered: forget it now rather than at
+            # the next broadcast.
+            forget_gone(self._connections, connection_id)
+
+    def revoke(self, user_id: str, channel: str) -> int:
+        """End a user's subscriptions to `channel` (a member removed from a
+        course): each of their connections gets `unsubscribed` and no further
+        events of the channel. Returns how many connections were affected."""
+        revoked = 0
+        for connection_id in self._connections.subscribers(channel, user_id):
+            try:
+                self._connections.unsubscribe(connection_id, channel)
+            except NotFound:
+                continue  # it closed meanwhile; $disconnect removes the rest
+            self.reply(connection_id, [Unsubscribed.new(UnsubscribedData(channel=channel))])
+            revoked += 1
+        return revoked
+
+
 # ---- the service ------------------------------------------------------------
 
 
@@ -144,21 +182,19 @@ class RealtimeService:
         *,
         connections: ConnectionRepository,
         events: EventHistory,
-        fanout: FanOut,
+        live: LiveAccess,
         verifier: Verifier,
         memberships: Memberships,
         uploads: UploadsProgress,
-        max_message_bytes: int,
         max_replay: int = MAX_REPLAY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connections = connections
         self._events = events
-        self._fanout = fanout
+        self._live = live
         self._verifier = verifier
         self._memberships = memberships
         self._uploads = uploads
-        self._max_bytes = max_message_bytes
         self._max_replay = max_replay
         self._clock = clock
 
@@ -177,20 +213,6 @@ class RealtimeService:
     def disconnect(self, connection_id: str) -> None:
         self._connections.remove(connection_id)
 
-    def revoke(self, user_id: str, channel: str) -> int:
-        """End a user's subscriptions to `channel` (a member removed from a
-        course): each of their connections gets `unsubscribed` and no further
-        events of the channel. Returns how many connections were affected."""
-        revoked = 0
-        for connection_id in self._connections.subscribers(channel, user_id):
-            try:
-                self._connections.unsubscribe(connection_id, channel)
-            except NotFound:
-                continue  # it closed meanwhile; $disconnect removes the rest
-            self.reply(connection_id, [Unsubscribed.new(UnsubscribedData(channel=channel))])
-            revoked += 1
-        return revoked
-
     def receive(self, connection_id: str, body: str | None) -> None:
         """Handle one client message; every failure becomes an `error` reply."""
         try:
@@ -202,14 +224,7 @@ class RealtimeService:
             replies = [
                 Error.new(ErrorData(code="internal_error", message="the message failed; retry"))
             ]
-        self.reply(connection_id, replies)
-
-    def reply(self, connection_id: str, replies: list[Envelope]) -> None:
-        payloads = [encode(envelope, self._max_bytes) for envelope in replies]
-        if not self._fanout.send_in_order(connection_id, payloads):
-            # The client left while we answered: forget it now rather than at
-            # the next broadcast.
-            forget_gone(self._connections, connection_id)
+        self._live.reply(connection_id, replies)
 
     # ---- actions -----------------------------------------------------------
     def _dispatch(self, connection_id: str, message: ClientMessage) -> list[Envelope]:

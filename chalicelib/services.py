@@ -8,54 +8,37 @@ Handlers call `container()`; tests build a `Container` of their own (or call
 from __future__ import annotations
 
 import time
-from functools import cache, cached_property
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import cached_property
 from threading import Lock
-from typing import TYPE_CHECKING
 
 import boto3
-from botocore.config import Config
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
-from chalicelib.broadcast import Counters
+from chalicelib.aws_clients import AwsClients, process_session
+from chalicelib.broadcast import BroadcastPublisher, Counters, FanOut
 from chalicelib.clock import Clock, Sleep
-from chalicelib.management_api import Transport
+from chalicelib.courses import CourseService
+from chalicelib.domain.upload_policy import UploadPolicy
+from chalicelib.linking import LinkService
+from chalicelib.management_api import ConnectionsApi, Transport
+from chalicelib.media import MediaService, PageTokens, page_token_key
 from chalicelib.metrics import EmfMetrics
-from chalicelib.settings import Settings, SettingsError, get_settings
-from chalicelib.store.dynamo import Table
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_s3 import S3Client
-
-    from chalicelib.broadcast import FanOut
-    from chalicelib.courses import CourseService
-    from chalicelib.domain.upload_policy import UploadPolicy
-    from chalicelib.linking import LinkService
-    from chalicelib.management_api import ConnectionsApi
-    from chalicelib.media import MediaService
-    from chalicelib.progress import ProgressTracker
-    from chalicelib.publisher import Publisher
-    from chalicelib.realtime import RealtimeService
-    from chalicelib.store.connections import ConnectionStore
-    from chalicelib.store.courses import CourseStore
-    from chalicelib.store.events import EventLog
-    from chalicelib.store.links import LinkStore
-    from chalicelib.store.media import MediaStore
-    from chalicelib.store.multipart import MultipartStorage
-    from chalicelib.store.uploads import UploadStore
-    from chalicelib.uploads.announce import UploadAnnouncer
-    from chalicelib.uploads.completion import S3EventsHandler, UploadCompletion
-    from chalicelib.uploads.lifecycle import UploadLifecycle
-
-
-@cache
-def process_session(region: str) -> boto3.session.Session:
-    """One boto3 session per process and region. Loading service models is most
-    of what creating a client costs, and a session caches them for every client
-    it makes: a container rebuilt after `reset()` reuses them."""
-    return boto3.session.Session(region_name=region)
+from chalicelib.progress import ProgressTracker
+from chalicelib.publisher import Publisher
+from chalicelib.realtime import LiveAccess, RealtimeService
+from chalicelib.settings import Settings, get_settings
+from chalicelib.store.connections import ConnectionStore
+from chalicelib.store.courses import CourseStore
+from chalicelib.store.events import EventLog
+from chalicelib.store.links import LinkStore
+from chalicelib.store.media import MediaStore, S3Objects
+from chalicelib.store.multipart import MultipartStorage
+from chalicelib.store.uploads import UploadStore
+from chalicelib.uploads.announce import UploadAnnouncer
+from chalicelib.uploads.completion import S3EventsHandler, UploadCompletion
+from chalicelib.uploads.lifecycle import UploadLifecycle
 
 
 class Container:
@@ -84,46 +67,12 @@ class Container:
         transport: Transport | None = None,
     ) -> None:
         self.settings = settings
-        self._session = session or process_session(settings.aws_region)
-        self._publisher_override = publisher
+        self.aws = AwsClients(settings, session or process_session(settings.aws_region), sleep)
+        self._publisher = publisher
         self.clock = clock
         self.sleep = sleep
         self.metrics: Counters = metrics if metrics is not None else EmfMetrics()
         self._transport = transport
-
-    # ---- AWS clients -------------------------------------------------------
-    @cached_property
-    def _aws_config(self) -> Config:
-        return Config(
-            retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
-        )
-
-    @cached_property
-    def ddb(self) -> DynamoDBClient:
-        """The one DynamoDB client every store's table goes through
-        (chalicelib/store/dynamo.py says why a plain client). Its pool fits the
-        fan-out workers that delete gone connections concurrently."""
-        config = self._aws_config.merge(
-            Config(max_pool_connections=max(10, self.settings.broadcast_workers))
-        )
-        return self._session.client("dynamodb", config=config)
-
-    def _table(self, name: str, label: str, code: str = "store_unavailable") -> Table:
-        return Table(self.ddb, name, label=label, code=code, sleep=self.sleep)
-
-    @cached_property
-    def s3(self) -> S3Client:
-        # SigV4 and the regional endpoint: boto3's defaults (SigV2, global host)
-        # produce URLs that fail or redirect for browsers outside us-east-1.
-        s = self.settings
-        endpoint = s.s3_endpoint_url or f"https://s3.{s.aws_region}.amazonaws.com"
-        config = self._aws_config.merge(
-            Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path" if s.s3_endpoint_url else "virtual"},
-            )
-        )
-        return self._session.client("s3", endpoint_url=endpoint, config=config)
 
     # ---- identity ----------------------------------------------------------
     @cached_property
@@ -136,51 +85,35 @@ class Container:
     # ---- courses and media --------------------------------------------------
     @cached_property
     def course_store(self) -> CourseStore:
-        from chalicelib.store.courses import CourseStore
-
-        return CourseStore(self._table(self.settings.courses_table, "the course store"))
+        return CourseStore(self.aws.table(self.settings.courses_table, "the course store"))
 
     @cached_property
     def courses(self) -> CourseService:
-        from chalicelib.courses import CourseService
-
-        # A provider, not the service: the realtime service asks this one about
-        # memberships (and, through uploads, about chapters), so neither can be
-        # built first.
         return CourseService(
-            self.course_store, self.publisher, revoker=lambda: self.realtime, clock=self.clock
+            self.course_store, self.publisher, revoker=self.live_access, clock=self.clock
         )
 
     @cached_property
     def media_store(self) -> MediaStore:
-        from chalicelib.store.media import MediaStore
-
-        return MediaStore(self._table(self.settings.media_table, "the media store"))
+        return MediaStore(self.aws.table(self.settings.media_table, "the media store"))
 
     @cached_property
     def media(self) -> MediaService:
-        from chalicelib.media import MediaService, PageTokens, page_token_key
-        from chalicelib.store.media import S3Objects
-
         s = self.settings
-        objects = S3Objects(self.s3, s.media_bucket, s.download_url_expiry_seconds)
+        objects = S3Objects(self.aws.s3, s.media_bucket, s.download_url_expiry_seconds)
         tokens = PageTokens(page_token_key(s.page_token_key_source))
         return MediaService(self.media_store, objects, tokens)
 
     @cached_property
     def link_store(self) -> LinkStore:
-        from chalicelib.store.links import LinkStore
-
         s = self.settings
         return LinkStore(
-            self._table(s.courses_table, "the course store"),
-            self._table(s.media_table, "the media store"),
+            self.aws.table(s.courses_table, "the course store"),
+            self.aws.table(s.media_table, "the media store"),
         )
 
     @cached_property
     def linker(self) -> LinkService:
-        from chalicelib.linking import LinkService
-
         return LinkService(
             self.courses,
             self.media_store,
@@ -193,21 +126,15 @@ class Container:
     # ---- uploads -----------------------------------------------------------
     @cached_property
     def upload_store(self) -> UploadStore:
-        from chalicelib.store.uploads import UploadStore
-
-        return UploadStore(self._table(self.settings.uploads_table, "the upload store"))
+        return UploadStore(self.aws.table(self.settings.uploads_table, "the upload store"))
 
     @cached_property
     def multipart(self) -> MultipartStorage:
-        from chalicelib.store.multipart import MultipartStorage
-
         s = self.settings
-        return MultipartStorage(self.s3, s.media_bucket, s.presign_expiry_seconds)
+        return MultipartStorage(self.aws.s3, s.media_bucket, s.presign_expiry_seconds)
 
     @cached_property
     def progress(self) -> ProgressTracker:
-        from chalicelib.progress import ProgressTracker
-
         return ProgressTracker(
             self.upload_store,
             self.publisher,
@@ -218,10 +145,6 @@ class Container:
 
     @cached_property
     def upload_policy(self) -> UploadPolicy:
-        from datetime import timedelta
-
-        from chalicelib.domain.upload_policy import UploadPolicy
-
         s = self.settings
         return UploadPolicy(
             max_bytes=s.upload_max_bytes,
@@ -232,8 +155,6 @@ class Container:
 
     @cached_property
     def upload_announcer(self) -> UploadAnnouncer:
-        from chalicelib.uploads.announce import UploadAnnouncer
-
         return UploadAnnouncer(
             store=self.upload_store,
             publisher=self.publisher,
@@ -245,8 +166,6 @@ class Container:
 
     @cached_property
     def uploads(self) -> UploadLifecycle:
-        from chalicelib.uploads.lifecycle import UploadLifecycle
-
         return UploadLifecycle(
             store=self.upload_store,
             storage=self.multipart,
@@ -258,8 +177,6 @@ class Container:
 
     @cached_property
     def upload_completion(self) -> UploadCompletion:
-        from chalicelib.uploads.completion import UploadCompletion
-
         return UploadCompletion(
             store=self.upload_store,
             storage=self.multipart,
@@ -271,17 +188,13 @@ class Container:
 
     @cached_property
     def s3_events(self) -> S3EventsHandler:
-        from chalicelib.uploads.completion import S3EventsHandler
-
         return S3EventsHandler(self.upload_completion)
 
     # ---- realtime ----------------------------------------------------------
     @cached_property
     def publisher(self) -> Publisher:
-        if self._publisher_override is not None:
-            return self._publisher_override
-        from chalicelib.broadcast import BroadcastPublisher
-
+        if self._publisher is not None:
+            return self._publisher
         return BroadcastPublisher(
             self.event_log,
             self.connections,
@@ -291,38 +204,23 @@ class Container:
         )
 
     @cached_property
+    def transport(self) -> Transport:
+        """The @connections HTTP exchange: SigV4-signed keep-alive HTTP unless injected."""
+        return self._transport or self.aws.connections_transport()
+
+    @cached_property
     def connections_api(self) -> ConnectionsApi:
         """Our own @connections client: Chalice's `app.websocket_api` exists only
         inside WebSocket handlers, and REST and SQS Lambdas publish too."""
-        from chalicelib.management_api import ConnectionsApi
-
         return ConnectionsApi(self.transport, sleep=self.sleep)
 
     @cached_property
-    def transport(self) -> Transport:
-        """The @connections HTTP exchange: SigV4-signed keep-alive HTTP unless injected."""
-        if self._transport is not None:
-            return self._transport
-        from chalicelib.management_api import SignedHttpTransport
-
-        credentials = self._session.get_credentials()
-        if credentials is None:
-            raise SettingsError("no AWS credentials to sign @connections requests with")
-        return SignedHttpTransport(
-            self.settings.websocket_endpoint, self.settings.aws_region, credentials
-        )
-
-    @cached_property
     def fanout(self) -> FanOut:
-        from chalicelib.broadcast import FanOut
-
         return FanOut(self.connections_api, self.settings.broadcast_workers)
 
     @cached_property
     def connections(self) -> ConnectionStore:
-        from chalicelib.store.connections import ConnectionStore
-
-        table = self._table(
+        table = self.aws.table(
             self.settings.connections_table,
             "the connection store",
             code="connection_store_unavailable",
@@ -331,26 +229,25 @@ class Container:
 
     @cached_property
     def event_log(self) -> EventLog:
-        from chalicelib.store.events import EventLog
-
-        table = self._table(
+        table = self.aws.table(
             self.settings.events_table, "the event log", code="event_log_unavailable"
         )
         retention = self.settings.event_retention_hours * 3600
         return EventLog(table, retention_seconds=retention, clock=self.clock)
 
     @cached_property
-    def realtime(self) -> RealtimeService:
-        from chalicelib.realtime import RealtimeService
+    def live_access(self) -> LiveAccess:
+        return LiveAccess(self.connections, self.fanout, self.settings.max_ws_message_bytes)
 
+    @cached_property
+    def realtime(self) -> RealtimeService:
         return RealtimeService(
             connections=self.connections,
             events=self.event_log,
-            fanout=self.fanout,
+            live=self.live_access,
             verifier=self.verifier,
             memberships=self.courses,
             uploads=self.progress,
-            max_message_bytes=self.settings.max_ws_message_bytes,
             clock=self.clock,
         )
 

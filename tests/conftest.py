@@ -18,7 +18,8 @@ from moto import mock_aws
 
 from chalicelib import services
 from chalicelib.auth import mint_token
-from chalicelib.services import Container, process_session
+from chalicelib.aws_clients import process_session
+from chalicelib.services import Container
 from chalicelib.settings import get_settings
 from devstack.provision import provision
 from tests.aws_calls import CallRecorder

@@ -180,7 +180,7 @@ def multipart_storage(client: Client, aws: FailingAws) -> Answer:
 
 def media_bucket(client: Client, aws: FailingAws) -> Answer:
     settings = get_settings()
-    s3 = aws.fail("s3", "DeleteObject").container().s3
+    s3 = aws.fail("s3", "DeleteObject").container().aws.s3
     objects = S3Objects(s3, settings.media_bucket, settings.download_url_expiry_seconds)
     return _direct(lambda: objects.delete("uploads/ann/op_1/a.mp4"))
 

@@ -94,7 +94,7 @@ def test_a_publish_whose_connection_lookup_fails_still_keeps_the_event_for_repla
     aws: dict[str, Any],
 ) -> None:
     container = services.container()
-    broken = ConnectionStore(Table(container.ddb, "NoSuchTable", label="a missing table"))
+    broken = ConnectionStore(Table(container.aws.ddb, "NoSuchTable", label="a missing table"))
     publisher = BroadcastPublisher(
         container.event_log,
         broken,

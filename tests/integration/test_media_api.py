@@ -82,10 +82,10 @@ def test_another_users_media_file_is_404(api: Any) -> None:
 def test_deleting_a_media_file_answers_204_and_removes_the_object(api: Any) -> None:
     c = services.container()
     media = add_media("m_1", "ann")
-    c.s3.put_object(Bucket=c.settings.media_bucket, Key=media.key, Body=b"x")
+    c.aws.s3.put_object(Bucket=c.settings.media_bucket, Key=media.key, Body=b"x")
     assert call(api, "DELETE", "/media/m_1", "ann").status_code == 204
     assert call(api, "GET", "/media/m_1", "ann").status_code == 404
-    assert c.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0) == 0
+    assert c.aws.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0) == 0
 
 
 def test_deleting_another_users_media_file_is_404(api: Any) -> None:

@@ -43,7 +43,7 @@ def test_an_owners_library_pages_newest_first(store: MediaStore) -> None:
 def test_a_linked_file_is_not_deleted(store: MediaStore) -> None:
     add_media("m_1", "ann")
     c = services.container()
-    c.ddb.update_item(  # the link transaction's write, without a chapter
+    c.aws.ddb.update_item(  # the link transaction's write, without a chapter
         TableName=c.settings.media_table,
         Key={"mediaId": {"S": "m_1"}},
         UpdateExpression="SET links.#k = :v",
@@ -85,9 +85,9 @@ def test_the_download_url_is_presigned_for_the_object_and_expires(aws: dict[str,
 def test_deleting_a_file_deletes_its_object(aws: dict[str, str]) -> None:
     c = services.container()
     media = add_media("m_1", "ann")
-    c.s3.put_object(Bucket=c.settings.media_bucket, Key=media.key, Body=b"x")
+    c.aws.s3.put_object(Bucket=c.settings.media_bucket, Key=media.key, Body=b"x")
     c.media.delete("m_1", "ann")
-    listed = c.s3.list_objects_v2(Bucket=c.settings.media_bucket, Prefix=media.key)
+    listed = c.aws.s3.list_objects_v2(Bucket=c.settings.media_bucket, Prefix=media.key)
     assert listed.get("KeyCount", 0) == 0
     assert c.media_store.get("m_1") is None
 
@@ -108,7 +108,7 @@ def test_processing_metadata_reads_back_as_written(store: MediaStore) -> None:
         }
     )
     c = services.container()
-    c.ddb.delete_item(TableName=c.settings.media_table, Key={"mediaId": {"S": "m_1"}})
+    c.aws.ddb.delete_item(TableName=c.settings.media_table, Key={"mediaId": {"S": "m_1"}})
     assert store.put_if_absent(done) is True
     assert store.get("m_1") == done
 
@@ -117,7 +117,7 @@ def test_a_record_from_before_processing_reads_as_ready_without_metadata(
     store: MediaStore,
 ) -> None:
     c = services.container()
-    c.ddb.put_item(  # what completion wrote before media had a lifecycle
+    c.aws.ddb.put_item(  # what completion wrote before media had a lifecycle
         TableName=c.settings.media_table,
         Item={
             "mediaId": {"S": "m_old"},

@@ -313,7 +313,7 @@ def test_a_revoked_member_is_unsubscribed_and_gets_no_more_course_events(
     for connection_id in (bob, alice):
         ws.send_json(connection_id, {"action": "subscribe", "channel": channel})
 
-    revoked = services.container().realtime.revoke("bob", channel)
+    revoked = services.container().live_access.revoke("bob", channel)
     services.container().courses.create_chapter(course_id, "alice", "Week 1")
 
     assert revoked == 1

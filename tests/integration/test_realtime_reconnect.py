@@ -114,11 +114,10 @@ def service_with(log: EventLog, max_replay: int = 500) -> RealtimeService:
     return RealtimeService(
         connections=c.connections,
         events=log,
-        fanout=c.fanout,
+        live=c.live_access,
         verifier=c.verifier,
         memberships=c.courses,
         uploads=c.progress,
-        max_message_bytes=c.settings.max_ws_message_bytes,
         max_replay=max_replay,
     )
 

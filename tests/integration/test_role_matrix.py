@@ -126,11 +126,11 @@ def state(publisher: InMemoryPublisher) -> tuple[Any, ...]:
     """Everything a refused call could have changed."""
     c = services.container()
     scans = [
-        sorted(map(repr, c.ddb.scan(TableName=name)["Items"]))
+        sorted(map(repr, c.aws.ddb.scan(TableName=name)["Items"]))
         for name in (c.settings.courses_table, c.settings.media_table, c.settings.uploads_table)
     ]
-    objects = c.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0)
-    multipart = c.s3.list_multipart_uploads(Bucket=c.settings.media_bucket).get("Uploads", [])
+    objects = c.aws.s3.list_objects_v2(Bucket=c.settings.media_bucket).get("KeyCount", 0)
+    multipart = c.aws.s3.list_multipart_uploads(Bucket=c.settings.media_bucket).get("Uploads", [])
     return (*scans, objects, len(multipart), len(publisher.sent))
 
 

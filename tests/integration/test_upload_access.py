@@ -81,7 +81,7 @@ def s3_calls(harness: Harness) -> Iterator[list[str]]:
     def record(event_name: str, **_: Any) -> None:
         calls.append(event_name)
 
-    client = container().s3
+    client = container().aws.s3
     client.meta.events.register("before-send.s3", record)
     yield calls
     client.meta.events.unregister("before-send.s3", record)

@@ -12,12 +12,12 @@ from chalicelib.store.multipart import MultipartStorage
 @pytest.fixture
 def storage(aws: dict[str, str]) -> MultipartStorage:
     # A page of two parts, so five parts take three ListParts pages.
-    return MultipartStorage(container().s3, aws["MEDIA_BUCKET"], 900, parts_page_size=2)
+    return MultipartStorage(container().aws.s3, aws["MEDIA_BUCKET"], 900, parts_page_size=2)
 
 
 def test_list_parts_pages_until_s3_has_no_more(storage: MultipartStorage) -> None:
     upload_id = storage.create("uploads/a/op_1/f.bin", "video/mp4")
-    s3 = container().s3
+    s3 = container().aws.s3
     for n in range(1, 6):
         s3.upload_part(
             Bucket=storage.bucket, Key="uploads/a/op_1/f.bin", UploadId=upload_id,

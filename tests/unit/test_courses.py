@@ -244,7 +244,7 @@ def test_removing_a_member_ends_their_live_course_subscriptions(
     store: InMemoryCourseStore, publisher: InMemoryPublisher
 ) -> None:
     revoker = RecordingRevoker()
-    courses = CourseService(store, publisher, revoker=lambda: revoker)
+    courses = CourseService(store, publisher, revoker=revoker)
     course_id = courses.create_course("olga", "Biology").course_id
     courses.set_member(course_id, "olga", "vera", "viewer")
 

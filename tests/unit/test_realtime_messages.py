@@ -17,7 +17,7 @@ from chalicelib.events import (
 )
 from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
-from chalicelib.realtime import RealtimeService, parse_message
+from chalicelib.realtime import LiveAccess, RealtimeService, parse_message
 from tests.fakes import FakeConnectionsApi, InMemoryConnections, InMemoryEventLog
 
 
@@ -71,11 +71,10 @@ def realtime() -> tuple[RealtimeService, FakeConnectionsApi, InMemoryEventLog]:
     service = RealtimeService(
         connections=connections,
         events=log,
-        fanout=FanOut(ConnectionsApi(api), workers=1),
+        live=LiveAccess(connections, FanOut(ConnectionsApi(api), workers=1), 128 * 1024),
         verifier=NoTokens(),
         memberships=Viewers(),
         uploads=OpenUpload(),
-        max_message_bytes=128 * 1024,
     )
     return service, api, log
 
