@@ -13,16 +13,11 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from chalicelib.auth import ROLES, WRITERS, Role
+from chalicelib.channels import chapter_channels, chapter_paths, course_channel
 from chalicelib.clock import Clock, stamp
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
-from chalicelib.events import (
-    ChapterData,
-    ChapterUpdated,
-    chapter_channels,
-    chapter_paths,
-    course_channel,
-)
+from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.ids import new_id
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member

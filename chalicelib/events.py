@@ -1,10 +1,10 @@
-"""The WebSocket contract: one envelope, every event type, the client messages
-and the routing rules.
+"""The WebSocket contract, server side: one envelope and every event type.
 
-This module is the single source of what travels over the WebSocket, both ways.
-docs/events.schema.json and docs/asyncapi.json are generated from it
-(scripts/gen_docs.py), and so are the npm package's TypeScript declarations;
-CI fails when any of them differs.
+With chalicelib/client_messages.py (what a client may send) this is the single
+source of what travels over the WebSocket, both ways; chalicelib/channels.py
+says who receives each event. docs/events.schema.json is generated from them
+(scripts/gen_docs.py), and the client package's TypeScript declarations from
+that; CI fails when either differs.
 
 Services build an event once (`UploadStarted.new(...)`); the publisher stamps a
 copy per channel with that channel's `seq`. The `id` is the same on every copy,
@@ -19,68 +19,16 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chalicelib.client_messages import CLIENT_MESSAGE
 from chalicelib.ids import new_id, utcnow
 from chalicelib.models import (
-    MAX_INT,
     Chapter,
-    ChapterTarget,
     MediaFile,
     Timestamp,
     Upload,
     UploadTarget,
     WireModel,
 )
-
-# ---- channels: one naming rule, one routing rule per scope -----------------
-
-
-def user_channel(user_id: str) -> str:
-    return f"user:{user_id}"
-
-
-def course_channel(course_id: str) -> str:
-    return f"course:{course_id}"
-
-
-def upload_channels(upload: Upload) -> list[str]:
-    """Upload events go to the uploader, and to the course when the target is a chapter."""
-    channels = [user_channel(upload.user_id)]
-    if isinstance(upload.target, ChapterTarget):
-        channels.append(course_channel(upload.target.course_id))
-    return channels
-
-
-def link_channels(course_id: str, media_owner: str) -> list[str]:
-    """media.linked / media.unlinked go to the course and to the media owner."""
-    return [course_channel(course_id), user_channel(media_owner)]
-
-
-def chapter_channels(course_id: str) -> list[str]:
-    return [course_channel(course_id)]
-
-
-# ---- resources: the REST paths an event changed -----------------------------
-
-
-def upload_path(operation_id: str) -> str:
-    return f"/uploads/{operation_id}"
-
-
-def media_paths(media_id: str) -> list[str]:
-    return ["/media", f"/media/{media_id}"]
-
-
-def chapter_paths(course_id: str, chapter_id: str) -> list[str]:
-    return [
-        f"/courses/{course_id}",
-        f"/courses/{course_id}/chapters",
-        f"/courses/{course_id}/chapters/{chapter_id}",
-    ]
-
-
-def target_course(target: UploadTarget) -> str | None:
-    return target.course_id if isinstance(target, ChapterTarget) else None
-
 
 # ---- data payloads ----------------------------------------------------------
 
@@ -322,52 +270,6 @@ EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 EVENTS_BY_TYPE: dict[str, type[Envelope]] = {
     cls.model_fields["type"].default: cls for cls in EVENT_TYPES
 }
-
-
-# ---- client messages: what a connection may send ---------------------------
-
-MAX_CHANNEL_LENGTH = 140
-MAX_TOKEN_LENGTH = 16 * 1024
-
-
-class _ClientMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class SubscribeMessage(_ClientMessage):
-    """Receive a channel's events; with `since`, first every durable one after it."""
-
-    action: Literal["subscribe"]
-    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
-    since: int | None = Field(default=None, ge=0, le=MAX_INT)
-
-
-class UnsubscribeMessage(_ClientMessage):
-    action: Literal["unsubscribe"]
-    channel: str = Field(max_length=MAX_CHANNEL_LENGTH)
-
-
-class PingMessage(_ClientMessage):
-    """Keeps a connection under API Gateway's 10-minute idle limit; answered by `pong`."""
-
-    action: Literal["ping"]
-
-
-class AuthenticateMessage(_ClientMessage):
-    """A fresh token for this connection (the same user), before or after the
-    one it connected with expires; answered by `authenticated`."""
-
-    action: Literal["authenticate"]
-    # Cognito ID tokens run to a few KB; a frame holds 32 KB.
-    token: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH)
-
-
-ClientMessage = Annotated[
-    SubscribeMessage | UnsubscribeMessage | PingMessage | AuthenticateMessage,
-    Field(discriminator="action"),
-]
-CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-ACTIONS = ("subscribe", "unsubscribe", "ping", "authenticate")
 
 
 def parse_event(document: str | bytes | dict[str, Any]) -> Envelope:

@@ -14,18 +14,12 @@ import time
 from typing import Protocol
 
 from chalicelib.auth import WRITERS
+from chalicelib.channels import chapter_paths, link_channels, media_paths
 from chalicelib.clock import Clock, Sleep, stamp
 from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
 from chalicelib.domain.media import chapter_item
 from chalicelib.errors import Conflict, NotFound, VersionConflict
-from chalicelib.events import (
-    MediaLinkData,
-    MediaLinked,
-    MediaUnlinked,
-    chapter_paths,
-    link_channels,
-    media_paths,
-)
+from chalicelib.events import MediaLinkData, MediaLinked, MediaUnlinked
 from chalicelib.media import MediaRepository
 from chalicelib.models import Chapter, ChapterTarget, MediaFile, MediaLink, Upload
 from chalicelib.publisher import Publisher

@@ -18,15 +18,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.broadcast import Counters
+from chalicelib.channels import target_course, upload_channels, upload_path
 from chalicelib.domain.uploads import ProgressWrite, UploadRecord, not_found
 from chalicelib.errors import InvalidInput
-from chalicelib.events import (
-    UploadProgress,
-    UploadProgressData,
-    target_course,
-    upload_channels,
-    upload_path,
-)
+from chalicelib.events import UploadProgress, UploadProgressData
 from chalicelib.ids import is_operation_id, parse_channel
 from chalicelib.publisher import Publisher
 

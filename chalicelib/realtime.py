@@ -12,38 +12,36 @@ Replies go straight to the one connection, in order; they are control events
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from pydantic import ValidationError
-
 from chalicelib.auth import Caller, Role
 from chalicelib.broadcast import ChannelConnections, FanOut, encode, forget_gone
+from chalicelib.channels import user_channel
+from chalicelib.client_messages import (
+    AuthenticateMessage,
+    ClientMessage,
+    PingMessage,
+    UnsubscribeMessage,
+    parse_message,
+)
 from chalicelib.domain.connections import Connection
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.events import (
-    ACTIONS,
-    CLIENT_MESSAGE,
     Authenticated,
     AuthenticatedData,
-    AuthenticateMessage,
-    ClientMessage,
     Envelope,
     Error,
     ErrorData,
-    PingMessage,
     Pong,
     PongData,
     Subscribed,
     SubscribedData,
     Unsubscribed,
     UnsubscribedData,
-    UnsubscribeMessage,
     UploadProgress,
-    user_channel,
 )
 from chalicelib.ids import parse_channel
 from chalicelib.logging import logger
@@ -97,38 +95,7 @@ class UploadsProgress(Protocol):
     def current_progress(self, channel: str) -> list[UploadProgress]: ...
 
 
-# ---- client messages (their models are in chalicelib/events.py) ------------
-
-
-def parse_message(body: str | None) -> ClientMessage:
-    """One client message, or InvalidInput with a code the client can act on."""
-    if not body or not body.strip():
-        raise InvalidInput("the message is empty", code="invalid_message")
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise InvalidInput("the message is not valid JSON", code="invalid_message") from None
-    except RecursionError:
-        # A few KB of "[[[[..." exhausts the parser's stack well inside a frame.
-        raise InvalidInput("the message is nested too deeply", code="invalid_message") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the message must be a JSON object", code="invalid_message")
-    action = document.get("action")
-    if action not in ACTIONS:
-        raise InvalidInput(
-            f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}",
-            code="unknown_action",
-        )
-    try:
-        return CLIENT_MESSAGE.validate_python(document)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'message'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise InvalidInput(
-            f"invalid {action} message: {problems}", code="invalid_message"
-        ) from None
+# ---- replies ----------------------------------------------------------------
 
 
 def error_reply(err: DomainError) -> Error:

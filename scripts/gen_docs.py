@@ -4,8 +4,9 @@ client package's TypeScript declarations from those two.
 The REST document is built from the Chalice app's routes and the `api_doc`
 metadata each route carries (chalicelib/http.py); request and response schemas
 come from the pydantic models, by alias, so the document shows the wire names.
-The event schema comes from chalicelib.events.json_schema(). The declarations in
-packages/client/generated/ come from both documents through
+The event schema comes from chalicelib.events.json_schema() (server and client
+messages). The declarations in packages/client/generated/ come from both
+documents through
 packages/client/scripts/generate-types.mjs (openapi-typescript and
 json-schema-to-typescript, from the npm workspace: `make npm-deps`).
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from chalicelib.channels import media_paths, target_course, upload_channels, upload_path
 from chalicelib.clock import Clock, Sleep, utc
 from chalicelib.domain.uploads import UploadRecord
 from chalicelib.errors import DomainError
@@ -19,10 +20,6 @@ from chalicelib.events import (
     UploadEndedData,
     UploadFailed,
     UploadStarted,
-    media_paths,
-    target_course,
-    upload_channels,
-    upload_path,
 )
 from chalicelib.logging import logger
 from chalicelib.models import ChapterTarget, MediaFile, Upload

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib import services
-from chalicelib.events import course_channel
+from chalicelib.channels import course_channel
 from tests.conftest import token_for, use_container
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 from tests.integration.course_kit import add_media, body, call

@@ -10,14 +10,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import services
-from chalicelib.events import (
-    ChapterData,
-    ChapterUpdated,
-    UploadProgress,
-    UploadProgressData,
-    course_channel,
-    user_channel,
-)
+from chalicelib.channels import course_channel, user_channel
+from chalicelib.events import ChapterData, ChapterUpdated, UploadProgress, UploadProgressData
 from chalicelib.models import ChapterTarget
 from tests.conftest import auth, token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from chalicelib import services
-from chalicelib.events import ChapterData, ChapterUpdated, course_channel
+from chalicelib.channels import course_channel
+from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.models import Chapter
 from chalicelib.realtime import RealtimeService
 from chalicelib.store.events import EventLog

@@ -16,7 +16,7 @@ import jwt
 import pytest
 
 from chalicelib import services
-from chalicelib.events import course_channel, user_channel
+from chalicelib.channels import course_channel, user_channel
 from tests.conftest import TEST_SECRET, token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 

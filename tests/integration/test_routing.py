@@ -11,6 +11,13 @@ from typing import Any
 import pytest
 
 from chalicelib import services
+from chalicelib.channels import (
+    chapter_channels,
+    course_channel,
+    link_channels,
+    upload_channels,
+    user_channel,
+)
 from chalicelib.events import (
     ChapterData,
     ChapterUpdated,
@@ -27,11 +34,6 @@ from chalicelib.events import (
     UploadProgress,
     UploadProgressData,
     UploadStarted,
-    chapter_channels,
-    course_channel,
-    link_channels,
-    upload_channels,
-    user_channel,
 )
 from chalicelib.models import Chapter, ChapterTarget, LibraryTarget, MediaFile, Upload, UploadTarget
 from tests.conftest import token_for

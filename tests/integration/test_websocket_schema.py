@@ -12,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from chalicelib import services
+from chalicelib.channels import course_channel, link_channels, upload_channels, user_channel
 from chalicelib.events import (
     EVENTS_BY_TYPE,
     ChapterData,
@@ -19,10 +20,6 @@ from chalicelib.events import (
     MediaLinkData,
     MediaLinked,
     MediaUnlinked,
-    course_channel,
-    link_channels,
-    upload_channels,
-    user_channel,
 )
 from chalicelib.models import ChapterTarget, LibraryTarget, UploadTarget
 from scripts import gen_docs

@@ -6,18 +6,17 @@ import pytest
 
 from chalicelib.auth import Caller, Role
 from chalicelib.broadcast import FanOut
-from chalicelib.errors import InvalidInput, Unauthenticated
-from chalicelib.events import (
+from chalicelib.client_messages import (
     PingMessage,
     SubscribeMessage,
     UnsubscribeMessage,
-    UploadProgress,
-    UploadProgressData,
-    UploadStarted,
+    parse_message,
 )
+from chalicelib.errors import InvalidInput, Unauthenticated
+from chalicelib.events import UploadProgress, UploadProgressData, UploadStarted
 from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
-from chalicelib.realtime import LiveAccess, RealtimeService, parse_message
+from chalicelib.realtime import LiveAccess, RealtimeService
 from tests.fakes import FakeConnectionsApi, InMemoryConnections, InMemoryEventLog
 
 
