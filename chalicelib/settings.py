@@ -84,8 +84,6 @@ class Settings(BaseSettings):
     broadcast_workers: int = Field(default=32, ge=1, le=256)
     max_ws_message_bytes: int = Field(default=128 * 1024, ge=1024)
 
-    log_level: str = "INFO"
-
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:
         if self.auth_mode == "hs256" and (problem := hs256_secret_problem(self.auth_jwt_secret)):

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,14 @@ class DevStaticFiles(StaticFiles):
         return response
 
 
-def _placeholder(status: dict[str, Any]) -> str:
+def _placeholder(page: Path, status: dict[str, Any]) -> str:
+    """The root page when the web directory (`--web-dir`) has no demo page."""
     return (
         "<!doctype html><meta charset=utf-8><title>course-media local stack</title>"
-        "<h1>course-media local stack</h1><p>web/index.html does not exist yet. "
+        f"<h1>course-media local stack</h1><p>There is no demo page at {html.escape(str(page))}. "
         "The API answers at <a href=/api/health>/api/health</a>; see "
         "<a href=/dev/demo>/dev/demo</a> and <a href=/dev/status>/dev/status</a>.</p>"
-        f"<pre>{status}</pre>"
+        f"<pre>{html.escape(str(status))}</pre>"
     )
 
 
@@ -152,7 +154,7 @@ def build(
         page = web_dir / "index.html"
         if page.is_file():
             return FileResponse(page, headers={"Cache-Control": "no-store"})
-        return HTMLResponse(_placeholder(status()))
+        return HTMLResponse(_placeholder(page, status()))
 
     connections = [
         Route(path, websockets.post_to_connection, methods=["POST"])

@@ -132,7 +132,7 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def rate_seconds(expression: str) -> float | None:
-    """Seconds between runs of an EventBridge `rate(...)` expression; None for cron."""
+    """Seconds between runs of an EventBridge `rate(...)` expression; None for any other."""
     match = _RATE.match(expression.strip())
     if not match:
         return None

@@ -1,7 +1,8 @@
 """The demo course: an owner, two editors and two chapters, created through the
 app's own REST API (in process), so the data is exactly what a client would make.
 
-Routes that do not exist yet are skipped with a note: the stack still starts.
+A call that fails leaves the demo incomplete, not the stack down: /dev/demo
+says what is missing in its `note`.
 """
 
 from __future__ import annotations

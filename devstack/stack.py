@@ -1,8 +1,9 @@
 """Start, run and stop the whole local stack in one process.
 
 Order matters: moto's server first, then the resources from infra/template.json,
-then the app's environment, and only then the app import (chalicelib reads some
-of its environment at import time). Shutdown runs in reverse on Ctrl-C or SIGTERM.
+then the app's environment, and only then the app import (chalicelib/logging.py
+reads LOG_LEVEL when it is first imported; settings wait for the first request).
+Shutdown runs in reverse on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ class Stack:
     def _serve(self) -> None:
         o = self.options
         app, config = self._import_app()
-        # Imported only now: chalicelib reads its environment at import time.
+        # Imported only now, after the app: they import chalicelib, whose logger
+        # reads LOG_LEVEL when first imported (chalicelib/logging.py).
         from devstack import gateway
         from devstack.provision import load_template
         from devstack.seed import seed
@@ -187,9 +189,6 @@ class Stack:
             self.handlers, invoke, domain, o.ws_idle_seconds, o.ws_max_seconds, self.faults
         )
         self._websockets = websockets
-        # Chalice's own app.websocket_api would otherwise post to execute-api in AWS.
-        app.websocket_api.session = boto3.session.Session(region_name=REGION)
-        app.websocket_api._endpoint = f"{o.base_url}/ws"
 
         asgi = gateway.build(
             rest=rest,
@@ -289,7 +288,7 @@ class Stack:
         h: dict[str, Any] = (
             self.handlers.summary() if self.handlers else {"websocket": [], "routes": 0}
         )
-        ws = ", ".join(h["websocket"]) or "none yet"
+        ws = ", ".join(h["websocket"]) or "none"
         lines = [
             "",
             "course-media local stack",

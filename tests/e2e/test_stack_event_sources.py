@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -15,7 +14,6 @@ from moto import mock_aws
 
 from devstack.handlers import QueueHandler
 from devstack.poller import QueuePoller
-from devstack.scheduler import UnsupportedSchedule, next_cron
 from tests.e2e.conftest import Stack
 
 REGION = "us-east-1"
@@ -88,31 +86,22 @@ def test_a_batch_whose_handler_raises_stays_in_the_queue(sqs: Any) -> None:
     assert remaining(sqs) == ["one", "three", "two"]
 
 
-def test_cron_schedule_fires_at_the_minute_it_names() -> None:
-    after = datetime(2026, 11, 21, 12, 30, tzinfo=UTC)
-    assert next_cron("cron(0 6 * * ? *)", after) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
-
-
-def test_cron_schedule_honours_weekdays_counted_from_sunday() -> None:
-    saturday = datetime(2026, 11, 21, 12, 30, tzinfo=UTC)
-    assert next_cron("cron(15 9 ? * MON *)", saturday) == datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
-
-
-def test_cron_schedule_with_unsupported_fields_is_refused() -> None:
-    with pytest.raises(UnsupportedSchedule):
-        next_cron("cron(0 0 L * ? *)", datetime(2026, 1, 1, tzinfo=UTC))
-
-
 @pytest.mark.e2e
 @pytest.mark.xdist_group("stack")
 def test_scheduled_handler_runs_on_demand(stack: Stack) -> None:
     schedules = stack.status()["handlers"]["schedules"]
-    if not schedules:
-        pytest.skip("the app has no @app.schedule handler yet")
-    name = schedules[0]["handler"]
+    name = "expire_stale_uploads"
+    assert name in [s["handler"] for s in schedules]
     response = requests.post(f"{stack.base_url}/dev/schedules/{name}", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"handler": name, "ran": True}
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("stack")
+def test_the_stack_polls_the_s3_events_queue_for_the_app(stack: Stack) -> None:
+    queues = stack.status()["handlers"]["queues"]
+    assert "s3_events" in [q["handler"] for q in queues]
 
 
 @pytest.mark.e2e

@@ -19,12 +19,6 @@ PAYLOAD = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8
 EVENT_TIMEOUT = 15.0
 
 
-@pytest.fixture(autouse=True)
-def _needs_the_s3_event_handler(stack: Stack) -> None:
-    if not stack.status()["handlers"]["queues"]:
-        pytest.skip("the app has no @app.on_sqs_message handler yet")
-
-
 def upload(stack: Stack, user: str, target: dict[str, Any], name: str = "clip.mp4") -> str:
     """Start, PUT and complete a one-part upload; return its operation id."""
     body = {"filename": name, "contentType": "video/mp4", "size": len(PAYLOAD), "target": target}
