@@ -24,9 +24,23 @@ from typing import Protocol, TypeVar
 from chalicelib.errors import DomainError
 from chalicelib.events import Envelope
 from chalicelib.logging import logger
-from chalicelib.management_api import ConnectionsApi, DeliveryError, DeliveryThrottled
 
 T = TypeVar("T")
+
+
+class DeliveryError(Exception):
+    """A post failed for a reason other than a gone connection (after retries)."""
+
+
+class DeliveryThrottled(DeliveryError):
+    """@connections still answered 429 after every retry: over the account's rate."""
+
+
+class ConnectionPoster(Protocol):
+    """Posts one message to one connection: True once delivered, False when the
+    connection is gone, DeliveryError otherwise (chalicelib/management_api.py)."""
+
+    def post(self, connection_id: str, payload: bytes) -> bool: ...
 
 
 class ChannelConnections(Protocol):
@@ -61,7 +75,7 @@ class FanOutReport:
 class FanOut:
     """Posts many messages in parallel on a bounded pool built once per container."""
 
-    def __init__(self, api: ConnectionsApi, workers: int) -> None:
+    def __init__(self, api: ConnectionPoster, workers: int) -> None:
         self._api = api
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None

@@ -23,19 +23,13 @@ from urllib.parse import quote, urlsplit
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from chalicelib.broadcast import DeliveryError, DeliveryThrottled
+
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
 
 GONE = 410
 THROTTLED = 429
-
-
-class DeliveryError(Exception):
-    """A post failed for a reason other than a gone connection (after retries)."""
-
-
-class DeliveryThrottled(DeliveryError):
-    """@connections still answered 429 after every retry: over the account's rate."""
 
 
 class Transport(Protocol):

@@ -10,7 +10,7 @@ learns of completion only from the S3 event, as with every other upload.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from chalice.app import Blueprint, Response
 from pydantic import Field, field_validator
@@ -23,7 +23,6 @@ from chalicelib.models import MAX_INT, UploadTarget
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
-from chalicelib.store.multipart import MultipartStorage
 from chalicelib.uploads.lifecycle import UploadLifecycle
 
 bp = Blueprint(__name__)
@@ -62,11 +61,21 @@ class Signed(CompanionModel):
     key: str
 
 
+class BrowserRequests(Protocol):
+    """Presigned S3 requests a browser makes itself (chalicelib/store/multipart.py)."""
+
+    def presign_create(self, key: str, content_type: str) -> str: ...
+    def presign_put(self, key: str, content_type: str, size: int) -> str: ...
+    def presign_list_parts(self, key: str, upload_id: str) -> str: ...
+    def presign_complete(self, key: str, upload_id: str) -> str: ...
+    def presign_abort(self, key: str, upload_id: str) -> str: ...
+
+
 class UppySigner:
     """Signs one S3 request of Uppy's browser-driven upload: the upload's
     lifecycle decides, S3's presigner signs."""
 
-    def __init__(self, uploads: UploadLifecycle, storage: MultipartStorage) -> None:
+    def __init__(self, uploads: UploadLifecycle, storage: BrowserRequests) -> None:
         self._uploads = uploads
         self._storage = storage
 

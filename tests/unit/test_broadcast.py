@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from chalicelib.broadcast import FanOut, encode
+from chalicelib.broadcast import DeliveryError, FanOut, encode
 from chalicelib.events import Pong, PongData, UploadProgress, UploadProgressData
-from chalicelib.management_api import ConnectionsApi, DeliveryError
+from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
 from tests.fakes import FakeConnectionsApi
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
-from chalicelib.management_api import ConnectionsApi, DeliveryError, SignedHttpTransport
+from chalicelib.broadcast import DeliveryError
+from chalicelib.management_api import ConnectionsApi, SignedHttpTransport
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "secret", "session-token")
 
