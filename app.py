@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Response, SQSEvent, WebsocketEvent
 
+from chalicelib.chalice_cli import refuse_unsupported
 from chalicelib.errors import DomainError
 from chalicelib.http import error_response, http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
@@ -18,6 +19,8 @@ from chalicelib.routes import uploads as upload_routes
 from chalicelib.routes import uppy as uppy_routes
 from chalicelib.services import container
 
+# `chalice deploy` and `chalice local` stop here, before they act (docs/OPERATIONS.md#deploy).
+refuse_unsupported()
 app = Chalice(app_name=SERVICE, configure_logs=False)
 share_json_logs(app.log)
 # Chalice still calls its WebSocket support experimental and refuses to package

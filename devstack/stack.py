@@ -81,8 +81,18 @@ def app_environment(options: Options, provisioned: dict[str, str]) -> dict[str, 
         "WEBSOCKET_ENDPOINT": f"{options.base_url}/ws",
         "AUTH_MODE": "hs256",
         "AUTH_JWT_SECRET": options.secret,
+        # The app logs at the stack's level, not at the dev stage's DEBUG
+        # (.chalice/config.json, for a deployed dev stage): every request and
+        # progress broadcast would be a line. `--log-level debug` asks for them.
+        "LOG_LEVEL": app_log_level(options.log_level),
     }
     return env
+
+
+def app_log_level(stack_level: str) -> str:
+    """The app's Powertools level for uvicorn's: `trace` has no Powertools peer."""
+    level = stack_level.upper()
+    return "DEBUG" if level == "TRACE" else level
 
 
 class Stack:

@@ -40,3 +40,24 @@ def test_without_a_secret_the_stack_uses_its_development_secret(
 ) -> None:
     monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
     assert parse([]).secret == DEV_SECRET
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "level"),
+    [
+        ([], {}, "INFO"),
+        (["--log-level", "debug"], {}, "DEBUG"),
+        ([], {"DEVSTACK_LOG_LEVEL": "debug"}, "DEBUG"),
+        (["--log-level", "trace"], {}, "DEBUG"),
+        (["--log-level", "warning"], {"DEVSTACK_LOG_LEVEL": "debug"}, "WARNING"),
+    ],
+)
+def test_the_app_logs_at_the_stacks_level_info_unless_debug_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], env: dict[str, str], level: str
+) -> None:
+    from devstack.stack import app_environment
+
+    monkeypatch.delenv("DEVSTACK_LOG_LEVEL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert app_environment(parse(argv), {})["LOG_LEVEL"] == level
