@@ -19,10 +19,12 @@ OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 # minutes pip takes here, which keeps a fresh clone's first `make run` short.
 UV_VERSION := 0.13.9
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The project itself goes in editable, for its console script: course-media-ops.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,3 @@
+from course_media_ops.cli import main
+
+main()
