@@ -9,6 +9,7 @@ from __future__ import annotations
 from chalice.app import Chalice, CloudWatchEvent, Rate, Response, SQSEvent, WebsocketEvent
 
 from chalicelib.chalice_cli import refuse_unsupported
+from chalicelib.correlation import adopt_websocket
 from chalicelib.errors import DomainError
 from chalicelib.http import error_response, http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
@@ -41,6 +42,7 @@ app.register_blueprint(uppy_signer.bp)
 
 @app.on_ws_connect()
 def on_ws_connect(event: WebsocketEvent) -> Response | None:
+    adopt_websocket(event.to_dict())
     params = event.to_dict().get("queryStringParameters") or {}
     try:
         container().realtime.connect(event.connection_id, params.get("token"))
@@ -52,12 +54,14 @@ def on_ws_connect(event: WebsocketEvent) -> Response | None:
 
 @app.on_ws_message()
 def on_ws_message(event: WebsocketEvent) -> None:
+    adopt_websocket(event.to_dict())
     # The raw body: WebsocketEvent.body is the string 'None' when there is none.
     container().realtime.receive(event.connection_id, event.to_dict().get("body"))
 
 
 @app.on_ws_disconnect()
 def on_ws_disconnect(event: WebsocketEvent) -> None:
+    adopt_websocket(event.to_dict())
     container().realtime.disconnect(event.connection_id)
 
 

@@ -36,11 +36,13 @@ class InMemoryUploadStore:
         self._lock = threading.Lock()
         self.records: dict[str, UploadRecord] = {}
 
-    def create(self, upload: Upload, source: Source) -> None:
+    def create(self, upload: Upload, source: Source, *, correlation_id: str | None = None) -> None:
         with self._lock:
             if upload.operation_id in self.records:
                 raise Conflict("the operation exists already", code="duplicate_operation")
-            self.records[upload.operation_id] = UploadRecord(upload, source, None, None, None)
+            self.records[upload.operation_id] = UploadRecord(
+                upload, source, None, None, None, correlation_id=correlation_id
+            )
 
     def get(self, operation_id: str) -> UploadRecord | None:
         return self.records.get(operation_id)

@@ -36,6 +36,9 @@ class UploadRecord:
     # announcement (event + chapter link), so a redelivered S3 event can finish
     # what a crashed handler began.
     announced: bool = True
+    # The id of the request that started it (chalicelib/correlation.py): its S3
+    # event, which carries nothing of ours, logs under it.
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -76,14 +76,19 @@ def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
         last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
         last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
         announced=bool(item.get("announced", True)),
+        correlation_id=item.get("correlationId"),
     )
 
 
-def item_from_upload(upload: Upload, source: Source) -> dict[str, Any]:
+def item_from_upload(
+    upload: Upload, source: Source, correlation_id: str | None = None
+) -> dict[str, Any]:
     values = upload.model_dump(mode="json")
     values["target"] = _renamed(values["target"], TARGET_ATTRIBUTES)
     item = _renamed(values, ATTRIBUTES)
     item["source"] = source
+    if correlation_id:
+        item["correlationId"] = correlation_id
     if upload.status in OPEN_STATUSES:
         item["openBy"] = upload.user_id
         item["openSince"] = OPEN_MARKER

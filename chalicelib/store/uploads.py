@@ -52,10 +52,11 @@ class UploadStore:
         self._table = table
 
     # ---- writes ---------------------------------------------------------------
-    def create(self, upload: Upload, source: Source) -> None:
+    def create(self, upload: Upload, source: Source, *, correlation_id: str | None = None) -> None:
         try:
             self._table.put(
-                item_from_upload(upload, source), condition="attribute_not_exists(operationId)"
+                item_from_upload(upload, source, correlation_id),
+                condition="attribute_not_exists(operationId)",
             )
         except ConditionFailed:
             raise Conflict("the operation exists already", code="duplicate_operation") from None

@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes import S3Event, SQSRecord
 
 from chalicelib.clock import Clock, utc
+from chalicelib.correlation import adopt, adopt_sqs
 from chalicelib.domain.upload_policy import UploadPolicy, media_id_for, parse_key
 from chalicelib.domain.upload_states import can_move
 from chalicelib.errors import DomainError
@@ -72,6 +73,9 @@ class UploadCompletion:
         if record is None or record.upload.user_id != user_id or record.upload.key != key:
             logger.warning("object created for an unknown upload", extra={"key": key})
             return "ignored"
+        # What follows (and the events it publishes) belongs to the request that
+        # started the upload.
+        adopt(record.correlation_id)
         upload = record.upload
         if upload.status == "completed" and not record.announced and self._settled(upload):
             # A handler completed it but died before announcing it (SQS
@@ -222,6 +226,7 @@ class S3EventsHandler:
 
     def _message(self, record: SQSRecord) -> None:
         # Powertools passes the message as `record`.
+        adopt_sqs(record.raw_event)
         for key, size in s3_records(record.body):
             try:
                 outcome = self._uploads.object_created(key, size)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from chalicelib import correlation
 from chalicelib.auth import WRITERS
 from chalicelib.clock import Clock, utc
 from chalicelib.domain.upload_policy import (
@@ -102,7 +103,8 @@ class UploadLifecycle:
             expires_at=now + self._policy.stale_after,
         )
         try:
-            self._store.create(upload, source)
+            # Its S3 event will log under this request's id (chalicelib/correlation.py).
+            self._store.create(upload, source, correlation_id=correlation.current())
         except DomainError:
             self._storage.abort(key, upload_id)
             raise

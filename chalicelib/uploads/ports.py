@@ -16,7 +16,9 @@ from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
 class UploadRecords(Protocol):
     """The uploads table (chalicelib/store/uploads.py)."""
 
-    def create(self, upload: Upload, source: Source) -> None: ...
+    def create(
+        self, upload: Upload, source: Source, *, correlation_id: str | None = None
+    ) -> None: ...
 
     def get(self, operation_id: str) -> UploadRecord | None: ...
 

@@ -75,3 +75,11 @@ def test_a_closed_upload_leaves_the_open_indexes() -> None:
     closed = UPLOAD.model_copy(update={"status": "aborted"})
 
     assert not {"openBy", "openSince", "openInCourse"} & set(item_from_upload(closed, "api"))
+
+
+def test_the_starting_requests_correlation_id_is_kept_with_the_upload() -> None:
+    item = item_from_upload(UPLOAD, "api", "req_started")
+
+    assert item["correlationId"] == "req_started"
+    assert record_from_item(item).correlation_id == "req_started"
+    assert record_from_item(item_from_upload(UPLOAD, "api")).correlation_id is None
