@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from course_media_ops.render import Row, advance
 from course_media_ops.target import Target
@@ -50,21 +49,15 @@ def _row(item: dict[str, Any], now: float) -> Row:
 
 
 def select(target: Target, user: str | None, channel: str | None) -> list[Row]:
-    table = target.container.dynamodb.Table(target.container.settings.connections_table)
-    condition: ConditionBase = Attr("sk").eq(CONNECTION_SK)
+    condition, values = "sk = :conn", {":conn": CONNECTION_SK}
     if user is not None:
-        condition = condition & Attr("userId").eq(user)
+        condition, values = f"{condition} AND userId = :u", {**values, ":u": user}
     if channel is not None:
-        condition = condition & Attr("channels").contains(channel)
-    kwargs: dict[str, Any] = {"FilterExpression": condition}
+        condition, values = f"{condition} AND contains(channels, :ch)", {**values, ":ch": channel}
+    table = target.container.settings.connections_table
     now = time.time()
-    rows: list[Row] = []
-    while True:
-        page = table.scan(**kwargs)
-        rows.extend(_row(item, now) for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return sorted(rows, key=lambda r: str(r["connectedAt"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    rows = [_row(item, now) for item in target.scan(table, condition, values)]
+    return sorted(rows, key=lambda r: str(r["connectedAt"]))
 
 
 def list_connections(ctx: typer.Context, user: User = None, channel: Channel = None) -> None:

@@ -23,6 +23,7 @@ import boto3
 
 from chalicelib.services import Container
 from chalicelib.settings import Settings
+from chalicelib.store.dynamo import from_ddb, to_ddb
 
 TABLES = {
     "courses_table": "CoursesTable",
@@ -71,6 +72,31 @@ class Target:
             return found
         url: str = self.client("sqs").get_queue_url(QueueName=found)["QueueUrl"]
         return url
+
+    def scan(
+        self,
+        table: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a table the filter keeps (the operator may scan; the
+        app's roles may not), as the app's stores read items."""
+        ddb = self.container.aws.ddb
+        request: dict[str, Any] = {
+            "TableName": table,
+            "FilterExpression": condition,
+            "ExpressionAttributeValues": to_ddb(values),
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        found: list[dict[str, Any]] = []
+        while True:
+            page = ddb.scan(**request)
+            found.extend(from_ddb(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @cached_property
     def container(self) -> Container:

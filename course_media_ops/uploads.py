@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from chalicelib.domain.upload_states import OPEN_STATUSES, STATUSES
 from chalicelib.domain.uploads import UploadRecord
@@ -92,18 +91,12 @@ def select(
 
 
 def _scan(target: Target, user: str | None, status: str) -> list[UploadRecord]:
-    table = target.container.dynamodb.Table(target.container.settings.uploads_table)
-    condition: ConditionBase = Attr("status").eq(status)
+    condition, values = "#s = :s", {":s": status}
     if user is not None:
-        condition = condition & Attr("userId").eq(user)
-    kwargs: dict[str, Any] = {"FilterExpression": condition}
-    found: list[UploadRecord] = []
-    while True:
-        page = table.scan(**kwargs)
-        found.extend(record_from_item(item) for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition, values = f"{condition} AND userId = :u", {**values, ":u": user}
+    table = target.container.settings.uploads_table
+    items = target.scan(table, condition, values, {"#s": "status"})
+    return [record_from_item(item) for item in items]
 
 
 def list_uploads(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from chalicelib import correlation
 from chalicelib.logging import logger
 from tests.conftest import token_for, use_container
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, InMemoryPublisher
+from tests.fakes import FakeClock, FakeConnectionsApi, FakeWebsocketGateway, InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of
 
 pytestmark = pytest.mark.integration
@@ -63,9 +64,10 @@ def uploads(aws: dict[str, str]) -> Iterator[Harness]:
 
     from app import app
 
-    use_container(transport=FakeConnectionsApi())
+    clock = FakeClock(time.time())
+    use_container(transport=FakeConnectionsApi(), clock=clock, sleep=clock.advance)
     with Client(app) as client:
-        yield Harness(client, InMemoryPublisher(), aws)
+        yield Harness(client, InMemoryPublisher(), aws, clock)
 
 
 def test_an_uploads_completion_logs_under_the_id_of_the_request_that_started_it(

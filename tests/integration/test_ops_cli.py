@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib import services
+from chalicelib.aws_clients import process_session
 from course_media_ops.cli import Context, app
 from course_media_ops.render import Output
 from course_media_ops.target import Target, deployed
@@ -29,7 +30,7 @@ SIZE = 5 * MIB + 7
 def _target() -> Target:
     template = load_template()["Resources"]
     resources = {name: physical_name(name, template) for name in template}
-    target = Target("test stack", services.process_session(REGION), resources, "http://127.0.0.1:9")
+    target = Target("test stack", process_session(REGION), resources, "http://127.0.0.1:9")
     # The app's own container: what the CLI changes goes through the same
     # services (and the same in-memory publisher) the handlers use.
     target.container = services.container()

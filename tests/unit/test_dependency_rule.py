@@ -20,9 +20,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "domain": ("chalicelib.domain",),
     "kernel": (
         "chalicelib.auth",
+        "chalicelib.chalice_cli",
         "chalicelib.channels",
         "chalicelib.client_messages",
         "chalicelib.clock",
+        "chalicelib.correlation",
         "chalicelib.errors",
         "chalicelib.events",
         "chalicelib.ids",
