@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from course_media_ops import channel, connections, queues, uploads
+from course_media_ops import channel, connections, media, queues, uploads
 from course_media_ops.render import Output
 from course_media_ops.target import LOCAL_GATEWAY, LOCAL_MOTO, Target, TargetError, deployed, local
 
@@ -79,6 +79,7 @@ app.add_typer(queues.app, name="dlq")
 app.add_typer(connections.app, name="connections")
 app.add_typer(channel.app, name="channel")
 app.add_typer(channel.events_app, name="events")
+app.add_typer(media.app, name="media")
 
 
 def main() -> None:

@@ -231,3 +231,63 @@ def test_a_deployed_stack_is_found_by_its_cloudformation_name(aws: dict[str, str
     url = target.queue_url("S3EventsDeadLetterQueue")
     assert "S3EventsDeadLetterQueue" in url
     assert boto3.client("sqs", region_name=REGION).get_queue_attributes(QueueUrl=url)
+
+
+def _completed_media(harness: Harness, user: str) -> str:
+    upload = harness.start(user, SIZE)
+    parts = harness.put_parts(user, upload, data_of(SIZE))
+    status, _ = harness.call(
+        "post", f"/uploads/{upload['operationId']}/complete", user, {"parts": parts}
+    )
+    assert status == 202
+    assert harness.deliver(harness.s3_messages()) == {"batchItemFailures": []}
+    record = harness.call("get", f"/uploads/{upload['operationId']}", user)[1]
+    return str(record["mediaId"])
+
+
+def test_media_reprocess_is_refused_on_a_stack_without_a_processing_queue(
+    harness: Harness, ops: Any
+) -> None:
+    media_id = _completed_media(harness, "alice")
+    result = ops("media", "reprocess", media_id, "--yes")
+    assert result.exit_code == 2
+    assert "has no processing queue (ProcessingQueue)" in result.output
+
+
+def test_media_reprocess_puts_the_selection_back_in_processing_and_on_the_queue(
+    harness: Harness,
+) -> None:
+    mine = [_completed_media(harness, "alice") for _ in range(2)]
+    other = _completed_media(harness, "bob")
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="ProcessingQueue")["QueueUrl"]
+    target = _target()
+    target.resources["ProcessingQueue"] = queue
+
+    def run(*args: str) -> Any:
+        context = Context(Output(), None, None, None, "", "", _target=target)
+        return CliRunner().invoke(app, list(args), obj=context)
+
+    store = services.container().media_store
+    before = {m: getattr(store.get(m), "status", None) for m in [*mine, other]}
+    assert set(before.values()) == {"ready"}
+    listed = json.loads(run("--json", "media", "reprocess", "--user", "alice").stdout)
+    assert sorted(row["mediaId"] for row in listed) == sorted(mine)
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+
+    done = run("--json", "media", "reprocess", "--user", "alice", "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert sorted(row["mediaId"] for row in json.loads(done.stdout) if row["queued"]) == sorted(
+        mine
+    )
+    messages = sqs.receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert sorted(json.loads(m["Body"])["mediaId"] for m in messages) == sorted(mine)
+    ids = {m["MessageAttributes"]["correlationId"]["StringValue"] for m in messages}
+    assert len(ids) == 1
+    assert ids.pop().startswith("ops_")
+    store = services.container().media_store
+    statuses = {m: getattr(store.get(m), "status", None) for m in [*mine, other]}
+    assert statuses == {mine[0]: "processing", mine[1]: "processing", other: before[other]}
