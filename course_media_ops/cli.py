@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from chalicelib import correlation
+from chalicelib.ids import new_id
 from course_media_ops import channel, connections, media, queues, uploads
 from course_media_ops.render import Output
 from course_media_ops.target import LOCAL_GATEWAY, LOCAL_MOTO, Target, TargetError, deployed, local
@@ -71,6 +73,8 @@ def options(
 ) -> None:
     if ctx.obj is None:
         ctx.obj = Context(Output(), stack, region, profile, moto_url, gateway_url)
+    # What this run changes logs and publishes under one id of its own.
+    correlation.adopt(new_id("ops"))
     ctx.obj.output.as_json = ctx.obj.output.as_json or as_json
 
 

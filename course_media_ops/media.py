@@ -18,7 +18,6 @@ import typer
 
 from chalicelib import correlation
 from chalicelib.errors import DomainError
-from chalicelib.ids import new_id
 from chalicelib.models import MediaFile
 from chalicelib.store.dynamo import ConditionFailed
 from chalicelib.store.media import media_from_item
@@ -96,8 +95,8 @@ def reprocess(
         out.rows("media to reprocess", rows, COLUMNS)
         out.dry_run("reprocess", len(rows))
         return
-    # One id for the run: the processing Lambda's lines for these files carry it.
-    correlation.adopt(new_id("ops"))
+    # The run's id (course_media_ops/cli.py) goes along: the processing
+    # Lambda's lines for these files carry it.
     results: list[Row] = []
     with out.progress("reprocessing", len(rows)) as bar:
         for row in rows:
