@@ -1,0 +1,361 @@
+"""Cold-start benchmark: the app's functions beside a bare Chalice + boto3 app.
+
+A Lambda cold start is a fresh interpreter that imports the handler's module
+and then runs its first invocation. This bench measures exactly that, as whole
+fresh processes timed from spawn to exit, for each function kind the stack
+deploys:
+
+  rest       GET /health, then one authenticated GET /media (token verified,
+             one DynamoDB query)
+  websocket  $connect with a token (verified, the connection stored)
+  s3_events  one SQS batch holding one S3 ObjectCreated record
+  schedule   the stale-upload sweep (one DynamoDB query)
+
+The bare app does the same work by hand: the same Chalice decorators, boto3
+clients for the same calls against the same tables, and PyJWT's HS256 decode
+where the app verifies a token (a bare app that checked no token would not be
+doing the same). Both talk to one moto server started here, on 127.0.0.1 and a
+free port. Runs alternate app/bare so a drift in the machine's load hits both;
+the table shows the medians and their ratio. Target: at most 1.3x per kind.
+
+    .venv/bin/python -m bench.coldstart [--runs 7] [--kinds rest,websocket]
+
+Byte code is compiled before the first timed run for both apps (Lambda
+packages usually ship without it; both sides would pay the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "cold-start-bench-secret-0123456789abcdef"  # noqa: S105 - moto only
+USER = "u_coldstartbench"
+REGION = "us-east-1"
+KINDS = ("rest", "websocket", "s3_events", "schedule")
+
+# The bare app: the least a Chalice + boto3 function does for the same calls.
+BARE_APP = """
+import json, os
+import boto3, jwt
+from chalice.app import Chalice, Rate
+
+app = Chalice(app_name="bare")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+SECRET = os.environ["AUTH_JWT_SECRET"]
+
+
+def ddb():
+    return boto3.client("dynamodb")
+
+
+@app.route("/health")
+def health():
+    return {"status": "ok"}
+
+
+@app.route("/media")
+def media():
+    header = app.current_request.headers["authorization"]
+    claims = jwt.decode(header.split(" ", 1)[1], SECRET, algorithms=["HS256"])
+    found = ddb().query(
+        TableName=os.environ["MEDIA_TABLE"], IndexName="byOwner", Limit=50,
+        KeyConditionExpression="userId = :u",
+        ExpressionAttributeValues={":u": {"S": claims["sub"]}},
+    )
+    return {"items": found["Items"]}
+
+
+@app.on_ws_connect()
+def on_ws_connect(event):
+    claims = jwt.decode(event.to_dict()["queryStringParameters"]["token"], SECRET,
+                        algorithms=["HS256"])
+    ddb().put_item(TableName=os.environ["CONNECTIONS_TABLE"], Item={
+        "pk": {"S": "conn#" + event.connection_id}, "sk": {"S": "meta"},
+        "userId": {"S": claims["sub"]}})
+
+
+@app.on_sqs_message(queue="q", name="s3_events")
+def on_s3_events(event):
+    for record in event:
+        for s3 in json.loads(record.body).get("Records", []):
+            ddb().get_item(TableName=os.environ["UPLOADS_TABLE"],
+                           Key={"operationId": {"S": s3["s3"]["object"]["key"]}})
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
+def expire_stale_uploads(event):
+    ddb().query(
+        TableName=os.environ["UPLOADS_TABLE"], IndexName="openByAge",
+        KeyConditionExpression="openSince = :o",
+        ExpressionAttributeValues={":o": {"S": "open"}},
+    )
+"""
+
+# What each child runs: import the handler's module, invoke it once (twice
+# for REST), check the answer, exit. Events come in through the environment.
+DRIVER = """
+import json, os, sys
+sys.path.insert(0, os.environ["BENCH_APP_DIR"])
+events = json.loads(os.environ["BENCH_EVENTS"])
+
+
+class Context:
+    function_name = "bench"
+    aws_request_id = "cold-start"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+
+module = __import__(os.environ["BENCH_MODULE"])
+kind = os.environ["BENCH_KIND"]
+if kind == "rest":
+    for event in events:
+        answer = module.app(event, Context())
+        assert answer["statusCode"] == 200, answer
+elif kind == "websocket":
+    answer = module.on_ws_connect(events[0], Context())
+    assert (answer or {{}}).get("statusCode", 200) == 200, answer
+elif kind == "s3_events":
+    module.on_s3_events(events[0], Context())
+else:
+    module.expire_stale_uploads(events[0], Context())
+""".replace("{{}}", "{}")
+
+
+def _rest_event(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "GET",
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": "cold-start",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def events_for(kind: str, token: str) -> list[dict[str, Any]]:
+    if kind == "rest":
+        auth = {"authorization": f"Bearer {token}", "host": "127.0.0.1"}
+        return [_rest_event("/health", {"host": "127.0.0.1"}), _rest_event("/media", auth)]
+    if kind == "websocket":
+        return [
+            {
+                "requestContext": {
+                    "routeKey": "$connect",
+                    "eventType": "CONNECT",
+                    "connectionId": "Cold1Start2Bench=",
+                    "domainName": "127.0.0.1",
+                    "stage": "api",
+                    "apiId": "bench",
+                },
+                "queryStringParameters": {"token": token},
+                "isBase64Encoded": False,
+            }
+        ]
+    if kind == "s3_events":
+        key = f"uploads/{USER}/op_coldstartbench0000000000/clip.mp4"
+        body = {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:CompleteMultipartUpload",
+                    "awsRegion": REGION,
+                    "s3": {
+                        "bucket": {"name": "media-bucket", "arn": "arn:aws:s3:::media-bucket"},
+                        "object": {"key": key, "size": 1024, "eTag": "0" * 32 + "-1"},
+                    },
+                }
+            ]
+        }
+        return [
+            {
+                "Records": [
+                    {
+                        "messageId": "cold-start-1",
+                        "receiptHandle": "cold-start",
+                        "body": json.dumps(body),
+                        "attributes": {"ApproximateReceiveCount": "1"},
+                        "messageAttributes": {},
+                        "md5OfBody": "",
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:S3EventsQueue",
+                        "awsRegion": REGION,
+                    }
+                ]
+            }
+        ]
+    return [
+        {
+            "version": "0",
+            "id": "cold-start",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-12-03T00:00:00Z",
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:123456789012:rule/bench"],
+            "detail": {},
+        }
+    ]
+
+
+def _environment(moto_url: str, provisioned: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BENCH_", "PYTHON"))}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_ENDPOINT_URL": moto_url,
+            "S3_ENDPOINT_URL": moto_url,
+            "MEDIA_BUCKET": "media-bucket",
+            "WEBSOCKET_ENDPOINT": f"{moto_url}/ws",
+            "AUTH_MODE": "hs256",
+            "AUTH_JWT_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+            **provisioned,
+        }
+    )
+    return env
+
+
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(env: dict[str, str], module: str, app_dir: str) -> tuple[float, float]:
+    """One fresh process: its wall time from spawn to exit, and its CPU time
+    (user + system), which a busy machine disturbs less than the wall time."""
+    env = {**env, "BENCH_MODULE": module, "BENCH_APP_DIR": app_dir}
+    cpu_before = _cpu_of_children()
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our own interpreter and driver
+        [sys.executable, "-c", DRIVER], env=env, capture_output=True, text=True, timeout=120
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {env['BENCH_KIND']} failed:\n{done.stderr[-3000:]}")
+    return elapsed, _cpu_of_children() - cpu_before
+
+
+def measure(runs: int, kinds: list[str]) -> dict[str, dict[str, float]]:
+    sys.path.insert(0, str(ROOT))
+    from devstack.provision import provision
+    from scripts.mint_token import mint_token
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto only
+            region_name=REGION,
+        )
+        provisioned = provision(session, moto_url)
+        base_env = _environment(moto_url, provisioned)
+        token = mint_token(SECRET, USER, 3600)
+        results: dict[str, dict[str, float]] = {}
+        with tempfile.TemporaryDirectory() as bare_dir:
+            (Path(bare_dir) / "bare_app.py").write_text(textwrap.dedent(BARE_APP))
+            for compile_dir in (str(ROOT / "app.py"), str(ROOT / "chalicelib"), bare_dir):
+                subprocess.run(  # noqa: S603 - our own interpreter
+                    [sys.executable, "-m", "compileall", "-q", compile_dir], check=True
+                )
+            for kind in kinds:
+                env = {
+                    **base_env,
+                    "BENCH_KIND": kind,
+                    "BENCH_EVENTS": json.dumps(events_for(kind, token)),
+                }
+                # One untimed pair warms the OS file cache for both.
+                _run(env, "app", str(ROOT))
+                _run(env, "bare_app", bare_dir)
+                app_runs, bare_runs = [], []
+                for _ in range(runs):
+                    app_runs.append(_run(env, "app", str(ROOT)))
+                    bare_runs.append(_run(env, "bare_app", bare_dir))
+                app_s = statistics.median(wall for wall, _ in app_runs)
+                bare_s = statistics.median(wall for wall, _ in bare_runs)
+                app_cpu = statistics.median(cpu for _, cpu in app_runs)
+                bare_cpu = statistics.median(cpu for _, cpu in bare_runs)
+                results[kind] = {
+                    "app": app_s,
+                    "bare": bare_s,
+                    "ratio": app_s / bare_s,
+                    "app_cpu": app_cpu,
+                    "bare_cpu": bare_cpu,
+                    "cpu_ratio": app_cpu / bare_cpu,
+                }
+        return results
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    args = parser.parse_args(argv)
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    results = measure(args.runs, kinds)
+    load = os.getloadavg()
+    print(f"cold start, medians of {args.runs} alternating fresh processes per side")
+    print(
+        f"{'function':<12}{'app':>9}{'bare':>9}{'ratio':>8}"
+        f"{'app cpu':>10}{'bare cpu':>10}{'ratio':>8}   target: wall ratio <= 1.30x"
+    )
+    worst = 0.0
+    for kind, r in results.items():
+        worst = max(worst, r["ratio"])
+        print(
+            f"{kind:<12}{r['app'] * 1000:>7.0f}ms{r['bare'] * 1000:>7.0f}ms{r['ratio']:>7.2f}x"
+            f"{r['app_cpu'] * 1000:>8.0f}ms{r['bare_cpu'] * 1000:>8.0f}ms{r['cpu_ratio']:>7.2f}x"
+        )
+    print(f"worst ratio {worst:.2f}x; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
