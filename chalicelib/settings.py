@@ -3,15 +3,21 @@
 `chalice package` imports app.py without any of these variables, so nothing at
 import time may read settings: the composition root reads them on first use and
 fails fast with a message that names every missing or invalid variable.
+
+A plain pydantic model over `os.environ`, not pydantic-settings: every variable
+here is a flat string, and importing pydantic-settings (with the dotenv, asyncio
+and argparse modules it pulls in) cost about 80 ms of CPU of every function's
+cold start on top of pydantic itself (bench/coldstart.py, docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class SettingsError(RuntimeError):
@@ -35,10 +41,13 @@ def hs256_secret_problem(secret: str) -> str | None:
     return None
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+class Settings(BaseModel):
+    # Each field is read from the variable of its name in capitals (AWS_REGION
+    # for aws_region); unknown variables are ignored, as a Lambda environment
+    # holds many.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
-    aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
+    aws_region: str = "us-east-1"
 
     # DynamoDB tables, one per aggregate (infra/template.json defines them all).
     courses_table: str
@@ -107,9 +116,13 @@ class Settings(BaseSettings):
         return tuple(t.strip().lower() for t in self.upload_allowed_types.split(",") if t.strip())
 
 
-def load_settings() -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    # Matched without regard to case, as the variables' names always were.
+    fields = {name.upper(): name for name in Settings.model_fields}
+    values = {fields[key.upper()]: value for key, value in environ.items() if key.upper() in fields}
     try:
-        return Settings()
+        return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"

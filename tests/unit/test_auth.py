@@ -37,6 +37,7 @@ TABLES: dict[str, Any] = {
     "connections_table": "x",
     "events_table": "e",
     "media_bucket": "b",
+    "websocket_endpoint": "http://127.0.0.1:9/api",
 }
 
 

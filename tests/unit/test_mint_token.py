@@ -13,7 +13,7 @@ from scripts import mint_token
 
 TABLES: dict[str, Any] = dict.fromkeys(
     ("courses_table", "media_table", "uploads_table", "connections_table", "events_table"), "t"
-)
+) | {"websocket_endpoint": "http://127.0.0.1:9/api"}
 
 
 def _verify(token: str, secret: str) -> str:

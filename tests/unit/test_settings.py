@@ -37,6 +37,16 @@ def test_a_complete_environment_loads_with_defaults(env: pytest.MonkeyPatch) -> 
     assert settings.s3_endpoint_url == ""
 
 
+def test_variable_names_match_in_any_case_and_unknown_ones_are_ignored() -> None:
+    environ = {name.lower(): value for name, value in COMPLETE.items()} | {
+        "Presign_Expiry_Seconds": "120",
+        "AWS_LAMBDA_FUNCTION_NAME": "course-media-dev",
+    }
+    settings = load_settings(environ)
+    assert settings.courses_table == "courses"
+    assert settings.presign_expiry_seconds == 120
+
+
 @pytest.mark.parametrize(
     "name", [n for n in COMPLETE if n.endswith(("_TABLE", "_BUCKET", "_ENDPOINT"))]
 )
