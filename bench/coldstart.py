@@ -274,7 +274,7 @@ def _run(env: dict[str, str], module: str, app_dir: str) -> tuple[float, float]:
     return elapsed, _cpu_of_children() - cpu_before
 
 
-def measure(runs: int, kinds: list[str]) -> dict[str, dict[str, float]]:
+def measure(runs: int, kinds: list[str], warmup: bool = True) -> dict[str, dict[str, float]]:
     sys.path.insert(0, str(ROOT))
     from devstack.provision import provision
     from scripts.mint_token import mint_token
@@ -306,9 +306,9 @@ def measure(runs: int, kinds: list[str]) -> dict[str, dict[str, float]]:
                     "BENCH_KIND": kind,
                     "BENCH_EVENTS": json.dumps(events_for(kind, token)),
                 }
-                # One untimed pair warms the OS file cache for both.
-                _run(env, "app", str(ROOT))
-                _run(env, "bare_app", bare_dir)
+                if warmup:  # one untimed pair warms the OS file cache for both
+                    _run(env, "app", str(ROOT))
+                    _run(env, "bare_app", bare_dir)
                 app_runs, bare_runs = [], []
                 for _ in range(runs):
                     app_runs.append(_run(env, "app", str(ROOT)))
@@ -334,12 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--no-warmup", action="store_true", help="skip the untimed first pair")
     args = parser.parse_args(argv)
     kinds = [k for k in args.kinds.split(",") if k]
     unknown = set(kinds) - set(KINDS)
     if unknown:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
-    results = measure(args.runs, kinds)
+    results = measure(args.runs, kinds, warmup=not args.no_warmup)
     load = os.getloadavg()
     print(f"cold start, medians of {args.runs} alternating fresh processes per side")
     print(

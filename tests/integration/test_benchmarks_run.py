@@ -40,3 +40,13 @@ def test_the_fanout_benchmark_runs_and_prints_its_ratios() -> None:
     out = run_bench("bench.fanout", "--connections", "40", "--delay-ms", "1", "--runs", "1")
     assert "ratio publisher vs chalice loop" in out
     assert "ratio publisher vs bare pool" in out
+
+
+@pytest.mark.integration
+def test_the_cold_start_benchmark_runs_every_function_kind_and_prints_its_ratios() -> None:
+    # Each child process asserts its handler's answer, so this also shows that
+    # every function kind still starts from a fresh interpreter.
+    out = run_bench("bench.coldstart", "--runs", "1", "--no-warmup")
+    for kind in ("rest", "websocket", "s3_events", "schedule"):
+        assert f"\n{kind} " in out
+    assert "worst ratio" in out
