@@ -4,8 +4,8 @@ tarball into a project of their own, imported from Node and type-checked.
 Nothing here reads the repository's sources: the scratch project sees only
 what the tarball holds, so a file missing from `files`, an `exports` entry
 pointing nowhere or declarations that do not compile fail here, not in a
-user's build. TypeScript and TanStack come from the npm registry (or the npm
-cache) at the versions the package itself is developed against.
+user's build. TypeScript and TanStack Query's core come from the npm registry
+(or the npm cache) at the versions the package itself is developed against.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import {
   type ServerEvent,
   type UploadView,
 } from '@course-media/client';
+import { QueryBinding, UPLOADS_KEY } from '@course-media/client/tanstack';
+import { QueryClient } from '@tanstack/query-core';
 
 const api = new ApiClient({ baseUrl: 'https://api.example.com', token: () => 'jwt' });
 const cache = new ResourceCache({ api, userId: 'alice' });
@@ -75,7 +77,15 @@ realtime.onControl((message: ControlMessage) => {
 });
 cache.watchUploads((uploads: UploadView[]) => uploads.map((u) => u.bytesUploaded / u.totalBytes));
 const retryable: boolean = new ApiError(503, 'unavailable', 'busy').retryable;
-void [course, uploader, retryable];
+const binding = new QueryBinding({
+  queryClient: new QueryClient(),
+  userId: 'alice',
+  routes: { '/courses/{courseId}/chapters': ['chapters', 'list', '{courseId}'] },
+});
+binding.connect(realtime);
+const key: readonly unknown[] = binding.queryKey('/courses/c_1/chapters');
+const bars: UploadView[] = binding.uploads();
+void [course, uploader, retryable, key, bars, UPLOADS_KEY];
 """
 
 # What a front end written against an old field name gets: a type error.
@@ -151,6 +161,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
         "--loglevel=error",
         str(tarball),
         f"typescript@{dev['typescript']}",
+        f"@tanstack/query-core@{dev['@tanstack/query-core']}",
     )
     assert installed.returncode == 0, installed.stderr
     return project
@@ -174,9 +185,11 @@ def test_node_imports_the_installed_package_by_its_name(scratch: Scratch) -> Non
     assert NODE is not None
     script = (
         "const m = await import('@course-media/client');"
+        "const t = await import('@course-media/client/tanstack');"
         "const api = new m.ApiClient({ baseUrl: 'https://api.example.com/', token: () => null });"
         "console.log(JSON.stringify({ exports: Object.keys(m).sort(), base: api.baseUrl,"
-        " delay: m.backoffDelay(3, { baseMs: 100, maxMs: 200 }) <= 200 }));"
+        " delay: m.backoffDelay(3, { baseMs: 100, maxMs: 200 }) <= 200,"
+        " binding: typeof t.QueryBinding }));"
     )
     result = scratch.run(NODE, "--input-type=module", "-e", script)
     assert result.returncode == 0, result.stderr
@@ -186,6 +199,7 @@ def test_node_imports_the_installed_package_by_its_name(scratch: Scratch) -> Non
     )
     assert seen["base"] == "https://api.example.com"
     assert seen["delay"] is True
+    assert seen["binding"] == "function"
 
 
 def test_a_typescript_app_type_checks_against_the_installed_declarations(

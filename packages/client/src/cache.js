@@ -9,8 +9,9 @@
 //
 // Events carry the full new state of what changed (a whole chapter, with its
 // items and version; a whole media file; a whole upload), so most events update
-// the cache without a request. Any held path an event names that this file
-// cannot derive from the event's data, or every path when `data` is null (the
+// the cache without a request (derive.js says how, for this cache and the
+// TanStack Query binding alike). Any held path an event names that it cannot
+// derive from the event's data, or every path when `data` is null (the
 // event was too large for one WebSocket message), is fetched again.
 //
 // Uploads in flight live in one map keyed by operationId whatever their target:
@@ -18,35 +19,12 @@
 // envelope, told apart only by `target`. The other old fault (library progress
 // that never showed) came from the two having different shapes.
 
-/** @typedef {import('./types.js').Chapter} Chapter */
-/** @typedef {import('./types.js').Course} Course */
-/** @typedef {import('./types.js').MediaFile} MediaFile */
-/** @typedef {import('./types.js').EventMediaFile} EventMediaFile */
-/** @typedef {import('./types.js').Upload} Upload */
-/** @typedef {import('./types.js').UploadTarget} UploadTarget */
-/** @typedef {import('./types.js').UploadStatus} UploadStatus */
-/** @typedef {import('./types.js').ServerEvent} ServerEvent */
-/** @typedef {import('./api.js').ApiClient} ApiClient */
+/** @import { Chapter, Upload, ServerEvent } from './types.js' */
+/** @import { ApiClient } from './api.js' */
+/** @import { UploadView, ProgressReport } from './uploads.js' */
 
-/**
- * What the page needs to draw one upload's progress bar, from whichever source
- * spoke last: the uploader in this tab, or events about any member's upload.
- *
- * @typedef {object} UploadView
- * @property {string} operationId
- * @property {string} filename
- * @property {UploadTarget} target
- * @property {UploadStatus} status
- * @property {number} bytesUploaded
- * @property {number} totalBytes
- * @property {number | null} bytesPerSecond
- * @property {number | null} etaSeconds
- * @property {string | null} userId the uploader, once an event or the API said so
- * @property {string | null} mediaId
- * @property {string | null} reason why it failed or was aborted
- */
-
-const TERMINAL = new Set(['completed', 'failed', 'aborted']);
+import { chapterUpdates, derive } from './derive.js';
+import { UploadBook } from './uploads.js';
 
 /**
  * @typedef {object} Entry
@@ -61,10 +39,7 @@ const TERMINAL = new Set(['completed', 'failed', 'aborted']);
 export class ResourceCache {
   /** @type {Map<string, Entry>} */
   #entries = new Map();
-  /** @type {Map<string, UploadView>} */
-  #uploads = new Map();
-  /** @type {Set<(uploads: UploadView[]) => void>} */
-  #uploadListeners = new Set();
+  #uploads = new UploadBook();
 
   /**
    * @param {object} options
@@ -139,7 +114,7 @@ export class ResourceCache {
 
   /** Uploads this page knows of, in the order they started. */
   uploads() {
-    return [...this.#uploads.values()];
+    return this.#uploads.all();
   }
 
   /**
@@ -147,9 +122,7 @@ export class ResourceCache {
    * @returns {() => void}
    */
   watchUploads(listener) {
-    this.#uploadListeners.add(listener);
-    listener(this.uploads());
-    return () => this.#uploadListeners.delete(listener);
+    return this.#uploads.watch(listener);
   }
 
   // ---- writing ----------------------------------------------------------------
@@ -161,50 +134,15 @@ export class ResourceCache {
    * @returns {string[]}
    */
   applyEvent(event) {
-    /** @type {Set<string>} paths this event's data accounted for */
-    const handled = new Set();
-    // `event.data` is read per case so that the type of `event` narrows it.
-    switch (event.type) {
-      case 'upload.started':
-        if (event.data) this.#putUpload(event.data.upload, null, handled);
-        break;
-      case 'upload.completed':
-        if (event.data) {
-          this.#putUpload(event.data.upload, null, handled);
-          this.#putMedia(event.data.media, handled);
-        }
-        break;
-      case 'upload.failed':
-      case 'upload.aborted':
-        if (event.data) this.#putUpload(event.data.upload, event.data.reason, handled);
-        break;
-      case 'upload.progress':
-        if (event.data && event.operationId) {
-          this.applyProgress(event.operationId, event.data);
-          // Progress is transient: no held representation needs a refetch for it.
-          handled.add(`/uploads/${event.operationId}`);
-        }
-        break;
-      case 'media.linked':
-      case 'media.unlinked':
-        if (event.data) {
-          this.#putMedia(event.data.media, handled);
-          this.#putChapter(event.data.chapter, handled);
-        }
-        break;
-      case 'chapter.updated':
-        if (event.data) this.#putChapter(event.data.chapter, handled);
-        break;
-      default:
-        // An event type this client does not know: the resources it names
-        // are still right, so the fallback below keeps the cache true.
-        break;
-    }
+    const { updates, upload, progress } = derive(event, { userId: this.userId });
+    if (upload) this.#uploads.put(upload.upload, upload.reason);
+    if (progress) this.#uploads.progress(progress.operationId, progress.progress);
+    const changed = this.#apply(updates);
     const refetch = (event.resources ?? []).filter(
-      (path) => !handled.has(path) && this.#entries.get(path)?.loaded,
+      (path) => !updates.has(path) && this.#entries.get(path)?.loaded,
     );
     for (const path of refetch) this.load(path).catch(() => {});
-    return [...handled].filter((p) => this.#entries.get(p)?.loaded).concat(refetch);
+    return changed.concat(refetch);
   }
 
   /**
@@ -213,27 +151,10 @@ export class ResourceCache {
    * goes backwards, and nothing moves an upload once it has ended.
    *
    * @param {string} operationId
-   * @param {{bytesUploaded: number, totalBytes: number, filename: string, target: UploadTarget,
-   *          bytesPerSecond?: number | null, etaSeconds?: number | null}} progress
+   * @param {ProgressReport} progress
    */
   applyProgress(operationId, progress) {
-    const current = this.#uploads.get(operationId);
-    if (current && TERMINAL.has(current.status)) return;
-    if (current && progress.bytesUploaded < current.bytesUploaded) return;
-    this.#uploads.set(operationId, {
-      operationId,
-      userId: current?.userId ?? null,
-      mediaId: current?.mediaId ?? null,
-      reason: null,
-      status: current?.status ?? 'uploading',
-      filename: progress.filename,
-      target: progress.target,
-      totalBytes: progress.totalBytes,
-      bytesUploaded: progress.bytesUploaded,
-      bytesPerSecond: progress.bytesPerSecond ?? current?.bytesPerSecond ?? null,
-      etaSeconds: progress.etaSeconds ?? null,
-    });
-    this.#notifyUploads();
+    this.#uploads.progress(operationId, progress);
   }
 
   /**
@@ -242,7 +163,8 @@ export class ResourceCache {
    * @param {Upload} upload
    */
   putUpload(upload) {
-    this.#putUpload(upload, upload.reason ?? null, new Set());
+    this.#uploads.put(upload, upload.reason ?? null);
+    this.#apply(new Map([[`/uploads/${upload.operationId}`, (/** @type {any} */ held) => ({ ...held, ...upload })]]));
   }
 
   /**
@@ -252,7 +174,7 @@ export class ResourceCache {
    * @param {Chapter} chapter
    */
   putChapter(chapter) {
-    this.#putChapter(chapter, new Set());
+    this.#apply(chapterUpdates(chapter));
   }
 
   /**
@@ -265,101 +187,26 @@ export class ResourceCache {
    * @param {string | null} [reason]
    */
   setUploadStatus(operationId, status, reason = null) {
-    const current = this.#uploads.get(operationId);
-    if (!current || TERMINAL.has(current.status)) return;
-    this.#uploads.set(operationId, { ...current, status, reason });
-    this.#notifyUploads();
-  }
-
-  // ---- derivations: how each kind of state lands in the paths that embed it ---
-
-  /**
-   * @param {Upload} upload
-   * @param {string | null} reason
-   * @param {Set<string>} handled
-   */
-  #putUpload(upload, reason, handled) {
-    const current = this.#uploads.get(upload.operationId);
-    // A terminal state is final: a late `upload.started` replayed after
-    // `upload.completed` must not bring the bar back.
-    if (!(current && TERMINAL.has(current.status))) {
-      this.#uploads.set(upload.operationId, {
-        operationId: upload.operationId,
-        filename: upload.filename,
-        target: upload.target,
-        // A late `upload.started` must not take a completing upload back.
-        status: current?.status === 'completing' && upload.status === 'uploading' ? 'completing' : upload.status,
-        userId: upload.userId,
-        mediaId: upload.mediaId ?? null,
-        reason,
-        totalBytes: upload.size,
-        bytesUploaded: Math.max(upload.bytesUploaded, current?.bytesUploaded ?? 0),
-        bytesPerSecond: current?.bytesPerSecond ?? null,
-        etaSeconds: current?.etaSeconds ?? null,
-      });
-      this.#notifyUploads();
-    }
-    const path = `/uploads/${upload.operationId}`;
-    handled.add(path);
-    if (this.#entries.get(path)?.loaded) this.#set(path, { ...this.get(path), ...upload });
-  }
-
-  /**
-   * @param {MediaFile | EventMediaFile} media
-   * @param {Set<string>} handled
-   */
-  #putMedia(media, handled) {
-    const one = `/media/${media.mediaId}`;
-    handled.add(one);
-    const held = this.#entries.get(one);
-    if (held?.loaded) {
-      // Events omit the short-lived download URL; keep the one we have.
-      this.#set(one, { ...media, downloadUrl: media.downloadUrl ?? held.value?.downloadUrl ?? null });
-    }
-    handled.add('/media');
-    const library = this.#entries.get('/media');
-    if (!library?.loaded || !library.value) return;
-    const items = /** @type {MediaFile[]} */ (library.value.items ?? []);
-    const at = items.findIndex((m) => m.mediaId === media.mediaId);
-    if (at >= 0) {
-      const file = { ...media, downloadUrl: media.downloadUrl ?? items[at].downloadUrl ?? null };
-      this.#set('/media', { ...library.value, items: items.with(at, file) });
-    } else if (media.userId === this.userId) {
-      this.#set('/media', { ...library.value, items: [{ ...media, downloadUrl: media.downloadUrl ?? null }, ...items] });
-    }
-  }
-
-  /**
-   * A chapter appears in three representations: its own path, the course's
-   * chapter list and the course. All three are updated from the one chapter
-   * the event carries, and only when its version is newer than what is held,
-   * so a replayed or duplicated event changes nothing.
-   *
-   * @param {Chapter} chapter
-   * @param {Set<string>} handled
-   */
-  #putChapter(chapter, handled) {
-    const base = `/courses/${chapter.courseId}`;
-    const one = `${base}/chapters/${chapter.chapterId}`;
-    for (const path of [base, `${base}/chapters`, one]) handled.add(path);
-
-    const held = this.#entries.get(one);
-    if (held?.loaded && isNewer(chapter, held.value)) this.#set(one, chapter);
-
-    const list = this.#entries.get(`${base}/chapters`);
-    if (list?.loaded && list.value) {
-      const chapters = mergeChapter(list.value.chapters ?? [], chapter);
-      if (chapters) this.#set(`${base}/chapters`, { ...list.value, chapters });
-    }
-
-    const course = this.#entries.get(base);
-    if (course?.loaded && course.value) {
-      const chapters = mergeChapter(course.value.chapters ?? [], chapter);
-      if (chapters) this.#set(base, { ...course.value, chapters });
-    }
+    this.#uploads.status(operationId, status, reason);
   }
 
   // ---- plumbing ---------------------------------------------------------------
+
+  /**
+   * Each held path's new value; the paths held (changed or not) are returned.
+   * @param {Map<string, import('./derive.js').Update>} updates
+   */
+  #apply(updates) {
+    const held = [];
+    for (const [path, update] of updates) {
+      const entry = this.#entries.get(path);
+      if (!entry?.loaded) continue;
+      held.push(path);
+      const value = update(entry.value);
+      if (value !== entry.value) this.#set(path, value);
+    }
+    return held;
+  }
 
   /** @param {string} path */
   #entry(path) {
@@ -378,29 +225,4 @@ export class ResourceCache {
     entry.loaded = true;
     for (const listener of entry.listeners) listener(value);
   }
-
-  #notifyUploads() {
-    const uploads = this.uploads();
-    for (const listener of this.#uploadListeners) listener(uploads);
-  }
-}
-
-/**
- * @param {Chapter} incoming
- * @param {Chapter | undefined} held
- */
-function isNewer(incoming, held) {
-  return !held || incoming.version > held.version;
-}
-
-/**
- * The chapter list with `chapter` in it, or null when nothing changes.
- * @param {Chapter[]} chapters
- * @param {Chapter} chapter
- * @returns {Chapter[] | null}
- */
-function mergeChapter(chapters, chapter) {
-  const at = chapters.findIndex((c) => c.chapterId === chapter.chapterId);
-  if (at >= 0) return isNewer(chapter, chapters[at]) ? chapters.with(at, chapter) : null;
-  return [...chapters, chapter].sort((a, b) => a.position - b.position);
 }

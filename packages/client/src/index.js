@@ -53,7 +53,10 @@ export { Uploader } from './uploader.js';
  * @typedef {import('./types.js').UploadProgressData} UploadProgressData
  * @typedef {import('./types.js').SubscribedData} SubscribedData
  * @typedef {import('./types.js').ErrorData} ErrorData
- * @typedef {import('./cache.js').UploadView} UploadView
+ * @typedef {import('./uploads.js').UploadView} UploadView
+ * @typedef {import('./uploads.js').ProgressReport} ProgressReport
+ * @typedef {import('./tanstack.js').Routes} QueryRoutes
+ * @typedef {import('./tanstack.js').BindingOptions} QueryBindingOptions
  * @typedef {import('./realtime.js').ConnectionState} ConnectionState
  * @typedef {import('./realtime.js').RealtimeOptions} RealtimeOptions
  * @typedef {import('./uploader.js').UploadTask} UploadTask

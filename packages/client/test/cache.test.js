@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { ResourceCache } from '../src/cache.js';
-import { envelope, fakeApi, until } from './fakes.js';
+import { T0, chapter, envelope, fakeApi, item, media, until } from './fakes.js';
 
-const T0 = '2026-11-21T10:00:00.000Z';
-
-function chapter(version, items = []) {
-  return { courseId: 'c_1', chapterId: 'ch_1', title: 'Intro', position: 0, version, items, createdAt: T0, updatedAt: T0 };
-}
-function item(mediaId) {
-  return { mediaId, filename: `${mediaId}.mp4`, contentType: 'video/mp4', size: 1, addedAt: T0, addedBy: 'ana' };
-}
-function media(mediaId, userId = 'ana') {
-  return { mediaId, userId, filename: `${mediaId}.mp4`, contentType: 'video/mp4', size: 1, key: 'k', operationId: null, createdAt: T0, links: [] };
-}
 const CHAPTER_PATHS = ['/courses/c_1', '/courses/c_1/chapters', '/courses/c_1/chapters/ch_1'];
 
 /** A cache holding the course, its chapter list and ana's library, as the demo page does. */

@@ -102,3 +102,16 @@ export async function until(predicate, timeoutMs = 2000) {
     await tick(2);
   }
 }
+
+// Wire objects as the API sends them, for the cache's and the binding's tests.
+export const T0 = '2026-11-21T10:00:00.000Z';
+
+export function chapter(version, items = []) {
+  return { courseId: 'c_1', chapterId: 'ch_1', title: 'Intro', position: 0, version, items, createdAt: T0, updatedAt: T0 };
+}
+export function item(mediaId) {
+  return { mediaId, filename: `${mediaId}.mp4`, contentType: 'video/mp4', size: 1, addedAt: T0, addedBy: 'ana' };
+}
+export function media(mediaId, userId = 'ana') {
+  return { mediaId, userId, filename: `${mediaId}.mp4`, contentType: 'video/mp4', size: 1, key: 'k', operationId: null, createdAt: T0, links: [] };
+}
