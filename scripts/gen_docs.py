@@ -1,12 +1,13 @@
-"""Generate docs/openapi.json and docs/events.schema.json from the code, and the
-client package's TypeScript declarations from those two.
+"""Generate docs/openapi.json, docs/events.schema.json and docs/asyncapi.json from
+the code, and the client package's TypeScript declarations from the first two.
 
 The REST document is built from the Chalice app's routes and the `api_doc`
 metadata each route carries (chalicelib/http.py); request and response schemas
 come from the pydantic models, by alias, so the document shows the wire names.
 The event schema comes from chalicelib.events.json_schema() (server and client
-messages). The declarations in packages/client/generated/ come from both
-documents through
+messages), and the AsyncAPI 3 document of the WebSocket API from the same models
+(scripts/gen_asyncapi.py; `make test` validates it with @asyncapi/parser). The
+declarations in packages/client/generated/ come from both documents through
 packages/client/scripts/generate-types.mjs (openapi-typescript and
 json-schema-to-typescript, from the npm workspace: `make npm-deps`).
 
@@ -33,6 +34,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "docs" / "openapi.json"
 EVENTS = ROOT / "docs" / "events.schema.json"
+ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 CLIENT = ROOT / "packages" / "client"
 TYPES = CLIENT / "generated"
 TYPES_SCRIPT = CLIENT / "scripts" / "generate-types.mjs"
@@ -251,12 +253,19 @@ def typescript(openapi_text: str, events_text: str) -> dict[Path, str]:
     return {TYPES / name: text for name, text in sorted(generated.items())}
 
 
+def asyncapi() -> dict[str, Any]:
+    from scripts.gen_asyncapi import asyncapi as document
+
+    return document()
+
+
 def outputs() -> dict[Path, str]:
     openapi_text = render(openapi())
     events_text = render(events_schema())
     return {
         OPENAPI: openapi_text,
         EVENTS: events_text,
+        ASYNCAPI: render(asyncapi()),
         **typescript(openapi_text, events_text),
     }
 

@@ -51,3 +51,8 @@ def test_the_client_packages_declarations_are_what_the_documents_generate() -> N
         assert path.read_text() == text, (
             f"{path.relative_to(gen_docs.ROOT)} is stale: run `make docs`"
         )
+
+
+def test_asyncapi_json_is_what_the_event_models_generate() -> None:
+    expected = gen_docs.render(gen_docs.asyncapi())
+    assert gen_docs.ASYNCAPI.read_text() == expected, "docs/asyncapi.json is stale: run `make docs`"
