@@ -41,6 +41,15 @@ CHROMIUM_ARGS = [
 MiB = 1024 * 1024
 UI_TIMEOUT_MS = 20_000
 
+# A bar read in the watching browser: (percent or None, item present?).
+READ_CHAPTER = """([chapterId, filename]) => {
+  const chapter = document.querySelector(`li.chapter[data-chapter-id="${chapterId}"]`);
+  const bar = chapter?.querySelector('li.upload progress');
+  const names = [...(chapter?.querySelectorAll('.items .name strong') ?? [])]
+    .map((e) => e.textContent);
+  return [bar ? bar.value : null, names.includes(filename)];
+}"""
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
@@ -120,6 +129,28 @@ class DemoPage:
 
     def was_reloaded(self) -> bool:
         return not self.page.evaluate("window.__sameDocument === true")
+
+    def watch_bar_until_item(
+        self,
+        chapter_id: str,
+        filename: str,
+        timeout: float = 60,
+        on_moving: Callable[[], Any] | None = None,
+    ) -> list[float]:
+        """Every distinct value of the chapter's upload bar, read until `filename`
+        is among the chapter's items; `on_moving` runs once at the third value."""
+        seen: list[float] = []
+
+        def item_arrived() -> bool:
+            percent, present = self.page.evaluate(READ_CHAPTER, [chapter_id, filename])
+            if percent is not None and (not seen or seen[-1] != percent):
+                seen.append(percent)
+                if len(seen) == 3 and on_moving:
+                    on_moving()
+            return bool(present)
+
+        wait_until(self.page, item_arrived, timeout=timeout)
+        return seen
 
 
 @pytest.fixture

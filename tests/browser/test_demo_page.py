@@ -17,15 +17,6 @@ OpenPage = Callable[[str], DemoPage]
 MediaFile = Callable[[str, int], Path]
 Shot = Callable[[Any, str], Path]
 
-# A bar read in the watching browser: (percent or None, item present?).
-READ_CHAPTER = """([chapterId, filename]) => {
-  const chapter = document.querySelector(`li.chapter[data-chapter-id="${chapterId}"]`);
-  const bar = chapter?.querySelector('li.upload progress');
-  const names = [...(chapter?.querySelectorAll('.items .name strong') ?? [])]
-    .map((e) => e.textContent);
-  return [bar ? bar.value : null, names.includes(filename)];
-}"""
-
 
 def test_a_second_editor_watches_a_chapter_upload_progress_and_sees_the_new_item_without_reload(
     open_page: OpenPage, media_files: MediaFile, artifacts: Shot
@@ -38,18 +29,11 @@ def test_a_second_editor_watches_a_chapter_upload_progress_and_sees_the_new_item
     bob.throttle_uploads(8 * MiB)
     bob.upload_into_chapter("Welcome", video)
 
-    seen: list[float] = []
+    def screenshots() -> None:
+        artifacts(carol.page, "carol-watching-progress")
+        artifacts(bob.page, "bob-uploading")
 
-    def item_arrived() -> bool:
-        percent, present = carol.page.evaluate(READ_CHAPTER, [chapter_id, video.name])
-        if percent is not None and (not seen or seen[-1] != percent):
-            seen.append(percent)
-            if len(seen) == 3:
-                artifacts(carol.page, "carol-watching-progress")
-                artifacts(bob.page, "bob-uploading")
-        return bool(present)
-
-    wait_until(carol.page, item_arrived, timeout=60)
+    seen = carol.watch_bar_until_item(chapter_id, video.name, timeout=60, on_moving=screenshots)
     artifacts(carol.page, "carol-sees-new-item")
 
     moving = [p for p in seen if 0 < p < 100]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import MiB, wait_until
+from tests.browser.conftest import DemoPage, MiB, wait_until
 from tests.e2e.conftest import ROOT, Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("stack")]
@@ -74,3 +74,47 @@ def test_an_upload_through_unmodified_uppy_lands_in_the_chapter(
         wait_until(checker.new_page(), in_first_chapter, timeout=30)
     finally:
         checker.close()
+
+
+def test_a_co_editor_sees_the_bar_of_a_companion_mode_uppy_upload_move(
+    browser: Any,
+    stack: Stack,
+    open_page: Callable[..., DemoPage],
+    media_files: Callable[[str, int], Path],
+    artifacts: Callable[[Any, str], Path],
+) -> None:
+    # Uppy's Companion mode measures progress only in the uploader's browser;
+    # the package's UppyProgress plugin reports it, so co-editors see it too.
+    if not (ROOT / BUNDLE).exists():
+        pytest.skip(f"{BUNDLE} is missing: `make browser-deps` (npm ci) installs Uppy")
+    carol = open_page("carol")
+    video = media_files("uppy-shared.mp4", 24 * MiB)
+    chapter_id = carol.chapter_id("Welcome")
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        reports: list[str] = []
+        page.on("request", lambda r: reports.append(r.url) if r.url.endswith("/progress") else None)
+        uploader = DemoPage(user="bob", context=context, page=page, errors=errors)
+        uploader.throttle_uploads(3 * MiB)
+        page.goto(f"{stack.base_url}/uppy.html?user=bob&mode=companion")
+        page.locator("#file:enabled").wait_for(state="attached")
+        page.get_by_label("Upload a file with Uppy").set_input_files(str(video))
+
+        seen = carol.watch_bar_until_item(
+            chapter_id,
+            video.name,
+            timeout=90,
+            on_moving=lambda: artifacts(carol.page, "carol-watching-uppy"),
+        )
+        assert page.locator("#result").get_attribute("data-outcome") == "done"
+        assert errors == []
+    finally:
+        context.close()
+    moving = sorted({p for p in seen if 0 < p < 100})
+    assert len(moving) >= 3, f"the co-editor's bar did not move: {seen} ({len(reports)} reports)"
+    assert seen == sorted(seen), f"the bar went backwards: {seen}"
+    assert carol.errors == []

@@ -57,6 +57,7 @@ export { Uploader } from './uploader.js';
  * @typedef {import('./uploads.js').ProgressReport} ProgressReport
  * @typedef {import('./tanstack.js').Routes} QueryRoutes
  * @typedef {import('./tanstack.js').BindingOptions} QueryBindingOptions
+ * @typedef {import('./uppy.js').UppyProgressOptions} UppyProgressOptions
  * @typedef {import('./realtime.js').ConnectionState} ConnectionState
  * @typedef {import('./realtime.js').RealtimeOptions} RealtimeOptions
  * @typedef {import('./uploader.js').UploadTask} UploadTask
