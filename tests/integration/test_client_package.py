@@ -4,7 +4,7 @@ tarball into a project of their own, imported from Node and type-checked.
 Nothing here reads the repository's sources: the scratch project sees only
 what the tarball holds, so a file missing from `files`, an `exports` entry
 pointing nowhere or declarations that do not compile fail here, not in a
-user's build. TypeScript and TanStack Query's core come from the npm registry
+user's build. TypeScript, TanStack Query and React come from the npm registry
 (or the npm cache) at the versions the package itself is developed against.
 """
 
@@ -42,7 +42,9 @@ import {
   type ServerEvent,
   type UploadView,
 } from '@course-media/client';
+import { useCourseMediaQueries, useUpload } from '@course-media/client/react';
 import { QueryBinding, UPLOADS_KEY } from '@course-media/client/tanstack';
+import { UppyProgress, type UppyProgressOptions } from '@course-media/client/uppy';
 import { QueryClient } from '@tanstack/query-core';
 
 const api = new ApiClient({ baseUrl: 'https://api.example.com', token: () => 'jwt' });
@@ -85,7 +87,13 @@ const binding = new QueryBinding({
 binding.connect(realtime);
 const key: readonly unknown[] = binding.queryKey('/courses/c_1/chapters');
 const bars: UploadView[] = binding.uploads();
-void [course, uploader, retryable, key, bars, UPLOADS_KEY];
+export function Bar({ operationId }: { operationId: string }): number | null {
+  useCourseMediaQueries({ realtime, userId: 'alice', routes: { '/media': ['media-files'] } });
+  const upload: UploadView | undefined = useUpload(operationId);
+  return upload ? upload.bytesUploaded / upload.totalBytes : null;
+}
+const progress: UppyProgressOptions = { api, intervalMs: 250 };
+void [course, uploader, retryable, key, bars, UPLOADS_KEY, UppyProgress, progress];
 """
 
 # What a front end written against an old field name gets: a type error.
@@ -93,6 +101,9 @@ STALE_TS = """\
 import type { Chapter } from '@course-media/client';
 export const url = (chapter: Chapter): string => chapter.items[0].videoUrl;
 """
+
+# The optional peers the subpaths' declarations refer to, at the tested versions.
+PEERS = ("@tanstack/query-core", "@tanstack/react-query", "react", "@types/react")
 
 TSCONFIG = {
     "compilerOptions": {
@@ -161,7 +172,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
         "--loglevel=error",
         str(tarball),
         f"typescript@{dev['typescript']}",
-        f"@tanstack/query-core@{dev['@tanstack/query-core']}",
+        *(f"{name}@{dev[name]}" for name in PEERS),
     )
     assert installed.returncode == 0, installed.stderr
     return project
