@@ -291,3 +291,43 @@ def test_media_reprocess_puts_the_selection_back_in_processing_and_on_the_queue(
     store = services.container().media_store
     statuses = {m: getattr(store.get(m), "status", None) for m in [*mine, other]}
     assert statuses == {mine[0]: "processing", mine[1]: "processing", other: before[other]}
+
+
+def test_uploads_list_by_a_closed_status_finds_completed_uploads(
+    harness: Harness, ops: Any
+) -> None:
+    media_id = _completed_media(harness, "alice")
+    open_one = harness.start("alice", SIZE)
+
+    completed = json.loads(ops("--json", "uploads", "list", "--status", "completed").stdout)
+    still_open = json.loads(ops("--json", "uploads", "list").stdout)
+
+    assert [(r["status"], r["mediaId"]) for r in completed] == [("completed", media_id)]
+    assert [r["operationId"] for r in still_open] == [open_one["operationId"]]
+
+
+def test_connections_list_shows_a_connection_and_purge_forgets_only_what_it_selects(
+    client: Any, ws_api: FakeConnectionsApi, ws: FakeWebsocketGateway
+) -> None:
+    alice, _ = ws.connect(token_for("alice"))
+    bob, _ = ws.connect(token_for("bob"))
+    ws.send_json(alice, {"action": "subscribe", "channel": "user:alice"})
+
+    listed = json.loads(_cli("--json", "connections", "list").stdout)
+    assert {(r["connectionId"], r["userId"], r["stale"]) for r in listed} == {
+        (alice, "alice", False),
+        (bob, "bob", False),
+    }
+    assert [r["channels"] for r in listed if r["connectionId"] == alice] == [["user:alice"]]
+    # Neither is stale, so the default purge has nothing to do.
+    nothing = _cli("connections", "purge", "--yes")
+    assert nothing.exit_code == 0, nothing.output
+    assert len(json.loads(_cli("--json", "connections", "list").stdout)) == 2
+
+    purged = _cli("connections", "purge", "--user", "alice", "--include-open", "--yes")
+
+    assert purged.exit_code == 0, purged.output
+    store = services.container().connections
+    assert store.get(alice) is None
+    assert store.connections_on("user:alice") == []
+    assert store.get(bob) is not None
