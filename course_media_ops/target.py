@@ -105,7 +105,7 @@ class Target:
                 **{name: self.physical(logical) for name, logical in TABLES.items()},
                 "media_bucket": self.physical(BUCKET),
                 "websocket_endpoint": self.websocket_endpoint,
-                "AWS_REGION": self.session.region_name or "us-east-1",
+                "aws_region": self.session.region_name or "us-east-1",
                 "s3_endpoint_url": self.endpoint_url or "",
                 "auth_mode": "hs256",
                 "auth_jwt_secret": secrets.token_urlsafe(48),

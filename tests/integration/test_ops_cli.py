@@ -331,3 +331,18 @@ def test_connections_list_shows_a_connection_and_purge_forgets_only_what_it_sele
     assert store.get(alice) is None
     assert store.connections_on("user:alice") == []
     assert store.get(bob) is not None
+
+
+def test_the_operator_container_works_in_the_stacks_region(aws: dict[str, str]) -> None:
+    session = boto3.session.Session(region_name="eu-west-1")
+    target = Target("eu stack", session, {"MediaBucket": "b", **_TABLES}, "https://x/api")
+    assert target.container.settings.aws_region == "eu-west-1"
+
+
+_TABLES = {
+    "CoursesTable": "c",
+    "MediaTable": "m",
+    "UploadsTable": "u",
+    "ConnectionsTable": "k",
+    "EventsTable": "e",
+}
