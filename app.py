@@ -6,7 +6,15 @@ The `on_ws_*` handlers stay here: Chalice does not wrap them inside a Blueprint.
 
 from __future__ import annotations
 
-from chalice.app import Chalice, CloudWatchEvent, Rate, Response, SQSEvent, WebsocketEvent
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    DynamoDBEvent,
+    Rate,
+    Response,
+    SQSEvent,
+    WebsocketEvent,
+)
 
 from chalicelib.chalice_cli import refuse_unsupported
 from chalicelib.correlation import adopt_websocket
@@ -79,3 +87,20 @@ def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
 def expire_stale_uploads(event: CloudWatchEvent) -> None:
     container().upload_completion.expire_stale()
+
+
+# ---- realtime delivery: the outbox's stream -> event log -> connections -----
+# The stream ARN is a placeholder, as the queue's above: infra/template.json
+# points the event source at OutboxTable's stream and sets what Chalice cannot
+# (report item failures, bisect on error, retries, the on-failure queue, the
+# filter that passes only event inserts).
+
+
+@app.on_dynamodb_record(
+    stream_arn="arn:aws:dynamodb:us-east-1:000000000000:table/OutboxTable/stream/placeholder",
+    batch_size=10,
+    starting_position="TRIM_HORIZON",
+    name="outbox_delivery",
+)
+def deliver_outbox(event: DynamoDBEvent) -> dict[str, list[dict[str, str]]]:
+    return container().outbox_consumer.handle(event.to_dict())

@@ -76,7 +76,7 @@ def run(rate: int, seconds: int, simulated: bool) -> dict[str, Any]:
     with mock_aws():
         os.environ.update(provision(boto3.session.Session(region_name=REGION)))
         publisher = CountingPublisher()
-        c = Container(load_settings(), publisher=publisher)
+        c = Container(load_settings())
         file = NewFile("lecture.mp4", "video/mp4", SIZE, LibraryTarget(type="library"))
         upload = c.uploads.initiate("bench-user", file)
         writes: Counter[str] = Counter()

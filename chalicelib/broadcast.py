@@ -1,9 +1,10 @@
-"""The realtime publisher: number, persist, fan out.
+"""Sending events to a channel's connections: the fan-out.
 
-publish(event, channels), per channel: a durable event takes the channel's next
-seq and is kept for replay (chalicelib/store/events.py); then every connection
-subscribed to the channel (one index query) gets the stamped copy, posted in
-parallel through our own @connections client (chalicelib/management_api.py).
+deliver(copies): every connection subscribed to each copy's channel (one index
+query) gets the copy, posted in parallel through our own @connections client
+(chalicelib/management_api.py). Durable copies reach it from the outbox's
+delivery (chalicelib/delivery.py), numbered and recorded for replay already;
+transient ones (upload progress) straight from the publisher.
 
 Why not Chalice's `app.websocket_api.send`: it is configured only inside a
 WebSocket handler (the REST and SQS Lambdas publish too), it posts one message
@@ -48,12 +49,6 @@ class ChannelConnections(Protocol):
 
     def connections_on(self, channel: str) -> list[str]: ...
     def remove(self, connection_id: str) -> None: ...
-
-
-class EventNumbering(Protocol):
-    """Numbers durable events per channel and keeps them (chalicelib/store/events.py)."""
-
-    def append(self, event: Envelope, channel: str) -> Envelope: ...
 
 
 class Counters(Protocol):
@@ -161,40 +156,39 @@ def forget_gone(connections: ChannelConnections, connection_id: str) -> None:
         )
 
 
-class BroadcastPublisher:
-    """The Publisher (chalicelib/publisher.py) services publish through."""
+class ChannelDelivery(Protocol):
+    """The last step of every event: its copies, each stamped with its channel
+    (and seq, when durable), go to that channel's connections. Never raises for
+    a connection that failed: what was durable is in the event log for replay."""
+
+    def deliver(self, copies: Sequence[Envelope]) -> None: ...
+
+
+class BroadcastDelivery:
+    """ChannelDelivery over API Gateway's @connections API, from one Lambda."""
 
     def __init__(
         self,
-        events: EventNumbering,
         connections: ChannelConnections,
         fanout: FanOut,
         *,
         max_message_bytes: int,
         metrics: Counters | None = None,
     ) -> None:
-        self._events = events
         self._connections = connections
         self._fanout = fanout
         self._max_bytes = max_message_bytes
         self._metrics = metrics
 
-    def publish(self, event: Envelope, channels: Sequence[str]) -> list[Envelope]:
-        copies = [
-            self._events.append(event, channel)
-            if event.durable
-            else event.on_channel(channel, None)
-            for channel in channels
-        ]
+    def deliver(self, copies: Sequence[Envelope]) -> None:
         deliveries: list[tuple[str, bytes]] = []
         for copy in copies:
             assert copy.channel is not None
             try:
                 connection_ids = self._connections.connections_on(copy.channel)
             except DomainError as err:
-                # The event is numbered and kept: subscribers replay it on
-                # their next subscribe. Failing here would fail the request
-                # that already did its work.
+                # A durable event is numbered and kept: subscribers replay it on
+                # their next subscribe. A progress report is superseded by the next.
                 logger.warning("could not find the channel's connections", error=str(err))
                 continue
             if connection_ids:
@@ -204,22 +198,22 @@ class BroadcastPublisher:
         gone = sorted(set(report.gone))
         if gone:
             self.forget(gone)
-        # Progress alone publishes up to 4 times a second per upload: a clean
-        # publish is debug noise, one that lost deliveries is worth a line.
+        # Progress alone is sent up to 4 times a second per upload: a clean
+        # delivery is debug noise, one that lost deliveries is worth a line.
         log = logger.warning if report.failed else logger.info if gone else logger.debug
         if self._metrics is not None and deliveries:
             self._count(report, len(gone))
+        first = copies[0] if copies else None
         log(
-            "published",
-            event_type=event.type,
-            event_id=event.id,
-            channels=len(copies),
+            "delivered",
+            event_type=first.type if first else None,
+            event_id=first.id if first else None,
+            copies=len(copies),
             delivered=report.delivered,
             gone=len(gone),
             failed=len(report.failed),
             throttled=len(report.throttled),
         )
-        return copies
 
     def _count(self, report: FanOutReport, gone: int) -> None:
         """The fan-out's outcome as the operator metrics the dashboard and the
@@ -238,5 +232,4 @@ class BroadcastPublisher:
                 self._metrics.count(name, value)
 
     def forget(self, connection_ids: Sequence[str]) -> None:
-
         self._fanout.run(lambda cid: forget_gone(self._connections, cid), connection_ids)

@@ -17,11 +17,10 @@ from chalicelib.channels import chapter_channels, chapter_paths, course_channel
 from chalicelib.clock import Clock, stamp
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
-from chalicelib.events import ChapterData, ChapterUpdated
+from chalicelib.events import Announcement, ChapterData, ChapterUpdated
 from chalicelib.ids import new_id
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member
-from chalicelib.publisher import Publisher
 
 # A chapter is one DynamoDB item (400 KB at most); a chapter item with the
 # longest allowed filename and content type takes under 2 KB, so this many fit.
@@ -40,8 +39,10 @@ class CourseRepository(Protocol):
     def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None: ...
     def remove_member(self, course_id: str, user_id: str, previous: Role) -> None: ...
     def next_position(self, course_id: str) -> int: ...
-    def put_chapter(self, chapter: Chapter) -> None: ...
-    def replace_chapter(self, chapter: Chapter, expected_version: int) -> None: ...
+    def put_chapter(self, chapter: Chapter, announce: Sequence[Announcement] = ()) -> None: ...
+    def replace_chapter(
+        self, chapter: Chapter, expected_version: int, announce: Sequence[Announcement] = ()
+    ) -> None: ...
 
 
 class AccessRevoker(Protocol):
@@ -66,17 +67,25 @@ def _course(snapshot: CourseSnapshot) -> Course:
     )
 
 
+def chapter_announcement(chapter: Chapter, extra_resources: Sequence[str] = ()) -> Announcement:
+    """`chapter.updated` with the chapter's new state, for the course."""
+    event = ChapterUpdated.new(
+        ChapterData(chapter=chapter),
+        course_id=chapter.course_id,
+        resources=[*chapter_paths(chapter.course_id, chapter.chapter_id), *extra_resources],
+    )
+    return Announcement.of(event, chapter_channels(chapter.course_id))
+
+
 class CourseService:
     def __init__(
         self,
         store: CourseRepository,
-        publisher: Publisher,
         revoker: AccessRevoker | None = None,
         *,
         clock: Clock = time.time,
     ) -> None:
         self._store = store
-        self._publisher = publisher
         self._clock = clock
         self._revoker = revoker
 
@@ -169,8 +178,7 @@ class CourseService:
             created_at=now,
             updated_at=now,
         )
-        self._store.put_chapter(chapter)
-        self.publish_chapter(chapter)
+        self._store.put_chapter(chapter, [chapter_announcement(chapter)])
         return chapter
 
     def patch_chapter(
@@ -212,14 +220,7 @@ class CourseService:
                 "updated_at": stamp(self._clock),
             }
         )
-        self._store.replace_chapter(updated, expected_version=current.version)
-        self.publish_chapter(updated)
-        return updated
-
-    def publish_chapter(self, chapter: Chapter, extra_resources: Sequence[str] = ()) -> None:
-        event = ChapterUpdated.new(
-            ChapterData(chapter=chapter),
-            course_id=chapter.course_id,
-            resources=[*chapter_paths(chapter.course_id, chapter.chapter_id), *extra_resources],
+        self._store.replace_chapter(
+            updated, expected_version=current.version, announce=[chapter_announcement(updated)]
         )
-        self._publisher.publish(event, chapter_channels(chapter.course_id))
+        return updated

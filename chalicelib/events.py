@@ -14,6 +14,7 @@ so a client subscribed to two channels dedupes on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -270,6 +271,23 @@ EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 EVENTS_BY_TYPE: dict[str, type[Envelope]] = {
     cls.model_fields["type"].default: cls for cls in EVENT_TYPES
 }
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A durable event and the channels it goes to, as a service hands it to
+    the store whose write it announces: the store commits it to the outbox in
+    the same transaction (chalicelib/store/outbox.py), where each channel
+    numbers its copy."""
+
+    event: Envelope
+    channels: tuple[str, ...]
+
+    @classmethod
+    def of(cls, event: Envelope, channels: Sequence[str]) -> Announcement:
+        if not event.durable:
+            raise ValueError(f"{event.type} is transient: it is sent, never committed")
+        return cls(event, tuple(channels))
 
 
 def parse_event(document: str | bytes | dict[str, Any]) -> Envelope:

@@ -11,28 +11,39 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 from chalicelib.auth import WRITERS
 from chalicelib.channels import chapter_paths, link_channels, media_paths
 from chalicelib.clock import Clock, Sleep, stamp
-from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
+from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService, chapter_announcement
 from chalicelib.domain.media import chapter_item
 from chalicelib.errors import Conflict, NotFound, VersionConflict
-from chalicelib.events import MediaLinkData, MediaLinked, MediaUnlinked
+from chalicelib.events import Announcement, MediaLinkData, MediaLinked, MediaUnlinked
 from chalicelib.media import MediaRepository
 from chalicelib.models import Chapter, ChapterTarget, MediaFile, MediaLink, Upload
-from chalicelib.publisher import Publisher
 
 MAX_ATTEMPTS = 25
 
 
 class LinkRepository(Protocol):
     def link(
-        self, chapter: Chapter, expected_version: int, media_id: str, owner: str, actor: str
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        owner: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
     ) -> None: ...
     def unlink(
-        self, chapter: Chapter, expected_version: int, media_id: str, actor: str
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
     ) -> None: ...
 
 
@@ -48,7 +59,6 @@ class LinkService:
         courses: CourseService,
         media: MediaRepository,
         links: LinkRepository,
-        publisher: Publisher,
         *,
         clock: Clock = time.time,
         sleep: Sleep = time.sleep,
@@ -57,7 +67,6 @@ class LinkService:
         self._courses = courses
         self._media = media
         self._links = links
-        self._publisher = publisher
         self._clock = clock
         self._sleep = sleep
         self._max_attempts = max_attempts
@@ -105,14 +114,21 @@ class LinkService:
                     "updated_at": stamp(self._clock),
                 }
             )
+            media = self._media.get(media_id)
+            announce = []
+            if media is not None:
+                kept = [
+                    link
+                    for link in media.links
+                    if (link.course_id, link.chapter_id) != (course_id, chapter_id)
+                ]
+                unlinked = media.model_copy(update={"links": kept})
+                announce = announcements(MediaUnlinked, updated, unlinked)
             try:
-                self._links.unlink(updated, chapter.version, media_id, actor)
+                self._links.unlink(updated, chapter.version, media_id, actor, announce)
             except VersionConflict:
                 self._sleep(backoff(attempt))
                 continue
-            media = self._media.get(media_id)
-            if media is not None:
-                self._publish_change(MediaUnlinked, updated, media)
             return updated
         raise _busy()
 
@@ -141,32 +157,39 @@ class LinkService:
             updated = chapter.model_copy(
                 update={"items": items, "version": chapter.version + 1, "updated_at": now}
             )
+            link = MediaLink(course_id=course_id, chapter_id=chapter_id)
+            linked = media.model_copy(update={"links": [*media.links, link]})
+            announce = announcements(MediaLinked, updated, linked)
             try:
-                self._links.link(updated, chapter.version, media.media_id, media.user_id, actor)
+                self._links.link(
+                    updated, chapter.version, media.media_id, media.user_id, actor, announce
+                )
             except VersionConflict:
                 self._sleep(backoff(attempt))
                 continue
-            link = MediaLink(course_id=course_id, chapter_id=chapter_id)
-            linked = media.model_copy(update={"links": [*media.links, link]})
-            self._publish_change(MediaLinked, updated, linked)
             return updated
         raise _busy()
 
-    def _publish_change(
-        self, kind: type[MediaLinked] | type[MediaUnlinked], chapter: Chapter, media: MediaFile
-    ) -> None:
-        media = media.model_copy(update={"download_url": None})
-        resources = [
-            *chapter_paths(chapter.course_id, chapter.chapter_id),
-            *media_paths(media.media_id),
-        ]
-        event = kind.new(
-            MediaLinkData(media=media, chapter=chapter),
-            course_id=chapter.course_id,
-            resources=resources,
-        )
-        self._publisher.publish(event, link_channels(chapter.course_id, media.user_id))
-        self._courses.publish_chapter(chapter, extra_resources=media_paths(media.media_id))
+
+def announcements(
+    kind: type[MediaLinked] | type[MediaUnlinked], chapter: Chapter, media: MediaFile
+) -> list[Announcement]:
+    """The link change for the course and the media owner, then the chapter's
+    new state for the course: committed with the change itself."""
+    media = media.model_copy(update={"download_url": None})
+    resources = [
+        *chapter_paths(chapter.course_id, chapter.chapter_id),
+        *media_paths(media.media_id),
+    ]
+    event = kind.new(
+        MediaLinkData(media=media, chapter=chapter),
+        course_id=chapter.course_id,
+        resources=resources,
+    )
+    return [
+        Announcement.of(event, link_channels(chapter.course_id, media.user_id)),
+        chapter_announcement(chapter, extra_resources=media_paths(media.media_id)),
+    ]
 
 
 def _busy() -> Conflict:

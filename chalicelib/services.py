@@ -8,19 +8,21 @@ Handlers call `container()`; tests build a `Container` of their own (or call
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
-from threading import Lock
+from threading import Lock, Thread
 
 import boto3
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
 from chalicelib.aws_clients import AwsClients, process_session
-from chalicelib.broadcast import BroadcastPublisher, Counters, FanOut
+from chalicelib.broadcast import BroadcastDelivery, ChannelDelivery, Counters, FanOut
 from chalicelib.clock import Clock, Sleep
 from chalicelib.courses import CourseService
+from chalicelib.delivery import OutboxConsumer, OutboxPublisher
 from chalicelib.domain.upload_policy import UploadPolicy
+from chalicelib.events import Envelope
 from chalicelib.linking import LinkService
 from chalicelib.management_api import ConnectionsApi, Transport
 from chalicelib.media import MediaService, PageTokens, page_token_key
@@ -35,6 +37,7 @@ from chalicelib.store.events import EventLog
 from chalicelib.store.links import LinkStore
 from chalicelib.store.media import MediaStore, S3Objects
 from chalicelib.store.multipart import MultipartStorage
+from chalicelib.store.outbox import Outbox, copy_from_record
 from chalicelib.store.uploads import UploadStore
 from chalicelib.uploads.announce import UploadAnnouncer
 from chalicelib.uploads.completion import S3EventsHandler, UploadCompletion
@@ -48,7 +51,9 @@ class Container:
 
     - `session`: the boto3 session every AWS client comes from (a test hooks
       botocore's events on it to make AWS fail);
-    - `publisher`: replaces the realtime publisher (an in-memory one in tests);
+    - `delivery`: replaces the last step of every event, the send to a
+      channel's connections (an in-memory recorder in tests); numbering, the
+      outbox and the event log stay real;
     - `clock`, `sleep`: every reading of the time and every wait;
     - `metrics`: the operator counters (CloudWatch EMF by default);
     - `transport`: the HTTP exchange with API Gateway's @connections API (a
@@ -60,7 +65,7 @@ class Container:
         settings: Settings,
         session: boto3.session.Session | None = None,
         *,
-        publisher: Publisher | None = None,
+        delivery: ChannelDelivery | None = None,
         clock: Clock = time.time,
         sleep: Sleep = time.sleep,
         metrics: Counters | None = None,
@@ -68,7 +73,7 @@ class Container:
     ) -> None:
         self.settings = settings
         self.aws = AwsClients(settings, session or process_session(settings.aws_region), sleep)
-        self._publisher = publisher
+        self._delivery = delivery
         self.clock = clock
         self.sleep = sleep
         self.metrics: Counters = metrics if metrics is not None else EmfMetrics()
@@ -85,13 +90,13 @@ class Container:
     # ---- courses and media --------------------------------------------------
     @cached_property
     def course_store(self) -> CourseStore:
-        return CourseStore(self.aws.table(self.settings.courses_table, "the course store"))
+        return CourseStore(
+            self.aws.table(self.settings.courses_table, "the course store"), self.outbox
+        )
 
     @cached_property
     def courses(self) -> CourseService:
-        return CourseService(
-            self.course_store, self.publisher, revoker=self.live_access, clock=self.clock
-        )
+        return CourseService(self.course_store, revoker=self.live_access, clock=self.clock)
 
     @cached_property
     def media_store(self) -> MediaStore:
@@ -110,6 +115,7 @@ class Container:
         return LinkStore(
             self.aws.table(s.courses_table, "the course store"),
             self.aws.table(s.media_table, "the media store"),
+            self.outbox,
         )
 
     @cached_property
@@ -118,7 +124,6 @@ class Container:
             self.courses,
             self.media_store,
             self.link_store,
-            self.publisher,
             clock=self.clock,
             sleep=self.sleep,
         )
@@ -193,10 +198,43 @@ class Container:
     # ---- realtime ----------------------------------------------------------
     @cached_property
     def publisher(self) -> Publisher:
-        if self._publisher is not None:
-            return self._publisher
-        return BroadcastPublisher(
-            self.event_log,
+        return OutboxPublisher(self.outbox, self.delivery)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Where every durable event is committed, with the write it announces."""
+        s = self.settings
+        inline = s.outbox_delivery == "inline"
+        return Outbox(
+            self.aws.table(s.outbox_table, "the outbox"),
+            retention_seconds=s.outbox_retention_hours * 3600,
+            clock=self.clock,
+            sleep=self.sleep,
+            after_commit=self._deliver_inline if inline else None,
+        )
+
+    def _deliver_inline(self, copies: Sequence[Envelope]) -> None:
+        """OUTBOX_DELIVERY=inline: deliver what was just committed, on a thread
+        of its own, as the delivery Lambda runs apart from the committing one
+        (with its own role: tests/aws_calls.py charges a call to the handler on
+        its stack), and wait for it, so the caller returns after its events."""
+        worker = Thread(
+            target=self.outbox_consumer.deliver_after_commit, args=(copies,), name="outbox-inline"
+        )
+        worker.start()
+        worker.join()
+
+    @cached_property
+    def outbox_consumer(self) -> OutboxConsumer:
+        """The `outbox_delivery` Lambda's work: committed events to the event
+        log, then to the connections."""
+        return OutboxConsumer(self.event_log, self.delivery, copy_from_record, self.metrics)
+
+    @cached_property
+    def delivery(self) -> ChannelDelivery:
+        if self._delivery is not None:
+            return self._delivery
+        return BroadcastDelivery(
             self.connections,
             self.fanout,
             max_message_bytes=self.settings.max_ws_message_bytes,

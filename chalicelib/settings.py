@@ -55,6 +55,7 @@ class Settings(BaseModel):
     uploads_table: str
     connections_table: str
     events_table: str
+    outbox_table: str
 
     media_bucket: str
     # The S3 endpoint presigned URLs point at. Empty means the regional AWS
@@ -92,6 +93,14 @@ class Settings(BaseModel):
     event_retention_hours: float = Field(default=24.0, gt=0)
     broadcast_workers: int = Field(default=32, ge=1, le=256)
     max_ws_message_bytes: int = Field(default=128 * 1024, ge=1024)
+    # How committed events reach connections. `stream`: the OutboxTable's
+    # stream and the outbox_delivery Lambda, alone (every deployment, the local
+    # stack). `inline`: the committing Lambda also delivers right after its
+    # commit, for tests that run no event source (docs/realtime.md).
+    outbox_delivery: Literal["stream", "inline"] = "stream"
+    # How long committed events stay in the outbox: longer than the on-failure
+    # queue keeps a failed batch's note (14 days), so a redrive can read them.
+    outbox_retention_hours: float = Field(default=15 * 24.0, gt=0)
 
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:

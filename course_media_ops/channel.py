@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from chalicelib.broadcast import encode
+from chalicelib.broadcast import encode, forget_gone
 from chalicelib.events import Envelope
 from chalicelib.ids import parse_channel, utcnow
 from course_media_ops.render import Output, Row, advance
@@ -115,7 +115,8 @@ def replay(
             payload = encode(event, container.settings.max_ws_message_bytes)
             report = container.fanout.send([(cid, payload) for cid in connection_ids])
             if report.gone:
-                container.publisher.forget(sorted(set(report.gone)))
+                for gone in sorted(set(report.gone)):
+                    forget_gone(container.connections, gone)
                 connection_ids = [c for c in connection_ids if c not in set(report.gone)]
             totals["events"] += 1
             totals["delivered"] += report.delivered

@@ -31,6 +31,7 @@ TABLES = {
     "uploads_table": "UploadsTable",
     "connections_table": "ConnectionsTable",
     "events_table": "EventsTable",
+    "outbox_table": "OutboxTable",
 }
 BUCKET = "MediaBucket"
 WEBSOCKET_API = "WebsocketAPI"

@@ -6,12 +6,13 @@ someone adds to app.py starts working on the next start without touching devstac
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from chalice.app import Chalice, ScheduledEventConfig, SQSEventConfig
+from chalice.app import Chalice, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from chalice.local import LambdaContext
 from chalice.utils import to_cfn_resource_name
 
@@ -32,22 +33,59 @@ class QueueHandler:
 
 
 @dataclass(frozen=True)
+class StreamHandler:
+    """An `@app.on_dynamodb_record` handler with its event source mapping's
+    settings (infra/template.json's override of the function's event)."""
+
+    name: str
+    table_name: str
+    batch_size: int
+    starting_position: str
+    invoke: LambdaHandler
+    report_item_failures: bool = False
+    bisect_on_error: bool = False
+    # None: Lambda's default (-1, retry until the record expires from the stream).
+    maximum_retry_attempts: int | None = None
+    maximum_record_age_seconds: int | None = None
+    on_failure_queue: str | None = None
+    filters: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ScheduledHandler:
     name: str
     expression: str
     invoke: LambdaHandler
 
 
-def _event_source(template: dict[str, Any], handler_name: str) -> dict[str, Any]:
-    """The SQS event source infra/template.json merges into a handler's function,
-    if it does (`chalice package --merge-template` names the function after it)."""
+def _event_source(
+    template: dict[str, Any], handler_name: str, kind: str = "Queue"
+) -> dict[str, Any]:
+    """The event source (of an SQS `Queue`, or a DynamoDB `Stream`)
+    infra/template.json merges into a handler's function, if it does
+    (`chalice package --merge-template` names the function after it)."""
     resources = template.get("Resources", {})
     function = resources.get(to_cfn_resource_name(handler_name), {})
-    for source in function.get("Properties", {}).get("Events", {}).values():
-        props = source.get("Properties", {})
-        if "Queue" in props:
+    for event in function.get("Properties", {}).get("Events", {}).values():
+        props = event.get("Properties", {})
+        if kind in props:
             return dict(props)
     return {}
+
+
+def _logical_id(value: Any) -> str | None:
+    """The resource a `{"Fn::GetAtt": [id, attribute]}` points at."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def _stream_table(config: DynamoDBEventConfig, mapping: dict[str, Any]) -> str:
+    table = _logical_id(mapping.get("Stream"))
+    if table:
+        return table  # provision names tables by logical id
+    # arn:aws:dynamodb:region:account:table/NAME/stream/LABEL
+    return str(config.stream_arn).split(":table/", 1)[-1].split("/", 1)[0]
 
 
 def _template_queue(queue: Any) -> str | None:
@@ -99,6 +137,37 @@ class AppHandlers:
             )
         return found
 
+    def streams(self) -> list[StreamHandler]:
+        found = []
+        for source in self.app.event_sources:
+            if not isinstance(source, DynamoDBEventConfig):
+                continue
+            mapping = _event_source(self.template, source.name, "Stream")
+            failure = mapping.get("DestinationConfig", {}).get("OnFailure", {})
+            filters = [
+                json.loads(f["Pattern"])
+                for f in mapping.get("FilterCriteria", {}).get("Filters", [])
+            ]
+            found.append(
+                StreamHandler(
+                    name=source.name,
+                    table_name=_stream_table(source, mapping),
+                    batch_size=int(mapping.get("BatchSize") or source.batch_size or 100),
+                    starting_position=str(
+                        mapping.get("StartingPosition") or source.starting_position
+                    ),
+                    invoke=self.app.handler_map[source.name],
+                    report_item_failures="ReportBatchItemFailures"
+                    in mapping.get("FunctionResponseTypes", []),
+                    bisect_on_error=bool(mapping.get("BisectBatchOnFunctionError", False)),
+                    maximum_retry_attempts=mapping.get("MaximumRetryAttempts"),
+                    maximum_record_age_seconds=mapping.get("MaximumRecordAgeInSeconds"),
+                    on_failure_queue=_logical_id(failure.get("Destination")),
+                    filters=filters,
+                )
+            )
+        return found
+
     def schedules(self) -> list[ScheduledHandler]:
         found = []
         for source in self.app.event_sources:
@@ -114,6 +183,7 @@ class AppHandlers:
         return {
             "websocket": sorted(self.app.websocket_handlers),
             "queues": [{"handler": q.name, "queue": q.queue_name} for q in self.queues()],
+            "streams": [{"handler": h.name, "table": h.table_name} for h in self.streams()],
             "schedules": [
                 {"handler": s.name, "expression": s.expression} for s in self.schedules()
             ],

@@ -64,6 +64,12 @@ def _table_spec(logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
     }
     if "GlobalSecondaryIndexes" in props:
         spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    stream = props.get("StreamSpecification")
+    if stream:
+        spec["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     return spec
 
 

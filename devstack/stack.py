@@ -35,6 +35,7 @@ from devstack.poller import QueuePoller
 from devstack.rest import RestGateway, chalice_config
 from devstack.s3front import buckets_of
 from devstack.scheduler import Schedule, UnsupportedSchedule, run_scheduled
+from devstack.streams import StreamPoller, StreamPump
 from devstack.websocket import WebSocketGateway
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ def app_environment(options: Options, provisioned: dict[str, str]) -> dict[str, 
         # (.chalice/config.json, for a deployed dev stage): every request and
         # progress broadcast would be a line. `--log-level debug` asks for them.
         "LOG_LEVEL": app_log_level(options.log_level),
+        # Committed events reach connections as in AWS: only through the
+        # outbox's stream, which the stack's own event source feeds to the
+        # delivery handler (devstack/streams.py).
+        "OUTBOX_DELIVERY": "stream",
     }
     return env
 
@@ -104,6 +109,7 @@ class Stack:
         self.moto: MotoServer | None = None
         self.server: uvicorn.Server | None = None
         self.pollers: list[QueuePoller] = []
+        self.streams: list[StreamPoller] = []
         self.schedules: list[Schedule] = []
         self.handlers: AppHandlers | None = None
         self.demo: Demo | None = None
@@ -239,6 +245,19 @@ class Stack:
             )
             poller.start()
             self.pollers.append(poller)
+        session = boto3.session.Session(region_name=REGION)
+        for handler in self.handlers.streams():
+            url = self.options.moto_url
+            pump = StreamPump(
+                handler,
+                session.client("dynamodb", endpoint_url=url),
+                session.client("dynamodbstreams", endpoint_url=url),
+                sqs,
+                REGION,
+            )
+            stream = StreamPoller(pump, self.stop)
+            stream.start()
+            self.streams.append(stream)
         for scheduled in self.handlers.schedules():
             try:
                 schedule = Schedule(scheduled, REGION, self.stop, self.options.schedule_seconds)
@@ -250,7 +269,7 @@ class Stack:
 
     def _shutdown(self) -> None:
         self.stop.set()
-        for thread in [*self.pollers, *self.schedules]:
+        for thread in [*self.pollers, *self.streams, *self.schedules]:
             thread.join(timeout=self.options.poll_wait_seconds + 5)
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.moto is not None:
@@ -285,6 +304,15 @@ class Stack:
                 {"queue": p.handler.queue_name, "url": p.queue_url, "delivered": p.delivered}
                 for p in self.pollers
             ],
+            "streams": [
+                {
+                    "table": p.pump.handler.table_name,
+                    "handler": p.pump.handler.name,
+                    "delivered": p.pump.delivered,
+                    "givenUp": p.pump.given_up,
+                }
+                for p in self.streams
+            ],
             "schedules": [
                 {"handler": s.handler.name, "runs": s.describe()} for s in self.schedules
             ],
@@ -311,6 +339,9 @@ class Stack:
         ]
         for p in self.pollers:
             lines.append(f"  S3 events     queue {p.handler.queue_name} -> {p.handler.name}")
+        for st in self.streams:
+            source = st.pump.handler
+            lines.append(f"  stream        table {source.table_name} -> {source.name}")
         for s in self.schedules:
             lines.append(f"  schedule      {s.handler.name}: {s.describe()}")
         if self.faults.settings.active:

@@ -44,6 +44,10 @@ _FAKE_ENV = {
     # at once; realtime tests attach tests/fakes.py's FakeConnectionsApi to see
     # each connection's messages.
     "WEBSOCKET_ENDPOINT": "http://127.0.0.1:9/api",
+    # No event source runs in-process: the committing container delivers what it
+    # committed, through the stream consumer's own code (docs/realtime.md,
+    # "Testing"). The stream path itself has its own tests (test_outbox_stream.py).
+    "OUTBOX_DELIVERY": "inline",
 }
 for _name, _value in _FAKE_ENV.items():
     os.environ[_name] = _value

@@ -14,7 +14,7 @@ from chalicelib.domain.connections import Connection
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.domain.media import LibraryPosition, MediaPage
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
-from chalicelib.events import Envelope
+from chalicelib.events import Announcement, Envelope
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, MediaFile, MediaLink, Member
 
@@ -34,7 +34,12 @@ class FakeClock:
 
 class InMemoryPublisher:
     """A Publisher that numbers durable events per channel and records every
-    delivery in order, as the realtime publisher would deliver them."""
+    delivery in order, as the realtime publisher would deliver them.
+
+    It is also a ChannelDelivery (chalicelib/broadcast.py): given to a
+    Container as `delivery`, it records the copies the outbox numbered and the
+    event log recorded, in the order they were delivered; and the in-memory
+    stores below commit their announcements through `publish`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -53,6 +58,15 @@ class InMemoryPublisher:
                 self.sent.append(copy)
                 copies.append(copy)
         return copies
+
+    def deliver(self, copies: Sequence[Envelope]) -> None:
+        with self._lock:
+            self.sent.extend(copies)
+
+    def commit(self, announcements: Sequence[Announcement]) -> None:
+        """What an in-memory store does once its write succeeded."""
+        for announcement in announcements:
+            self.publish(announcement.event, announcement.channels)
 
     def on(self, channel: str) -> list[Envelope]:
         return [e for e in self.sent if e.channel == channel]
@@ -255,9 +269,11 @@ def assert_valid_events(messages: Sequence[object]) -> None:
 
 
 class InMemoryCourseStore:
-    """chalicelib.store.courses.CourseStore in memory, conditions included."""
+    """chalicelib.store.courses.CourseStore in memory, conditions included; the
+    announcements of a write that succeeded go to `outbox`."""
 
-    def __init__(self) -> None:
+    def __init__(self, outbox: InMemoryPublisher | None = None) -> None:
+        self.outbox = outbox or InMemoryPublisher()
         self._lock = threading.RLock()
         self.courses: dict[str, CourseRecord] = {}
         self.roles: dict[tuple[str, str], Role] = {}
@@ -320,16 +336,20 @@ class InMemoryCourseStore:
             self._next_position[course_id] += 1
             return position
 
-    def put_chapter(self, chapter: Chapter) -> None:
+    def put_chapter(self, chapter: Chapter, announce: Sequence[Announcement] = ()) -> None:
         with self._lock:
             self.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+            self.outbox.commit(announce)
 
-    def replace_chapter(self, chapter: Chapter, expected_version: int) -> None:
+    def replace_chapter(
+        self, chapter: Chapter, expected_version: int, announce: Sequence[Announcement] = ()
+    ) -> None:
         with self._lock:
             current = self.chapters.get((chapter.course_id, chapter.chapter_id))
             if current is None or current.version != expected_version:
                 raise VersionConflict("the chapter changed since that version")
             self.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
+            self.outbox.commit(announce)
 
 
 class InMemoryMediaStore:
@@ -411,7 +431,13 @@ class InMemoryLinkStore:
             raise Forbidden("only course owners and editors may change chapter media")
 
     def link(
-        self, chapter: Chapter, expected_version: int, media_id: str, owner: str, actor: str
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        owner: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
     ) -> None:
         with self._courses._lock, self._media._lock:
             self._check(chapter, expected_version, actor)
@@ -421,8 +447,16 @@ class InMemoryLinkStore:
                 raise NotFound("media file not found", code="media_not_found")
             self._courses.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
             self._media.files[media_id] = media.model_copy(update={"links": [*media.links, link]})
+            self._courses.outbox.commit(announce)
 
-    def unlink(self, chapter: Chapter, expected_version: int, media_id: str, actor: str) -> None:
+    def unlink(
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
+    ) -> None:
         with self._courses._lock, self._media._lock:
             self._check(chapter, expected_version, actor)
             media = self._media.files.get(media_id)
@@ -432,6 +466,7 @@ class InMemoryLinkStore:
             self._courses.chapters[(chapter.course_id, chapter.chapter_id)] = chapter
             links = [x for x in media.links if x != link]
             self._media.files[media_id] = media.model_copy(update={"links": links})
+            self._courses.outbox.commit(announce)
 
 
 def media_file(

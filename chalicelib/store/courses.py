@@ -15,6 +15,7 @@ not rename an attribute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,9 +23,11 @@ from typing import Any
 from chalicelib.auth import ROLES, Role
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.errors import Conflict, NotFound, VersionConflict
+from chalicelib.events import Announcement
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, ChapterItem, Member
 from chalicelib.store.dynamo import Cancelled, ConditionFailed, Item, Table
+from chalicelib.store.outbox import Outbox
 
 META = "META"
 MEMBER = "MEMBER#"
@@ -129,8 +132,12 @@ def _role(value: Any) -> Role:
 
 
 class CourseStore:
-    def __init__(self, table: Table) -> None:
+    """Chapter writes commit with the events that announce them (the outbox,
+    chalicelib/store/outbox.py), in one transaction."""
+
+    def __init__(self, table: Table, outbox: Outbox) -> None:
         self._table = table
+        self._outbox = outbox
 
     # ---- reads ---------------------------------------------------------------
     def role_of(self, course_id: str, user_id: str) -> Role | None:
@@ -272,19 +279,23 @@ class CourseStore:
             raise NotFound("course not found", code="course_not_found") from None
         return int(old["nextPosition"])
 
-    def put_chapter(self, chapter: Chapter) -> None:
+    def put_chapter(self, chapter: Chapter, announce: Sequence[Announcement] = ()) -> None:
+        item = self._table.tx_put(chapter_to_item(chapter), condition="attribute_not_exists(pk)")
         try:
-            self._table.put(chapter_to_item(chapter), condition="attribute_not_exists(pk)")
-        except ConditionFailed:
+            self._outbox.commit([item], announce)
+        except Cancelled:
             raise Conflict("the chapter exists already", code="duplicate_chapter") from None
 
-    def replace_chapter(self, chapter: Chapter, expected_version: int) -> None:
+    def replace_chapter(
+        self, chapter: Chapter, expected_version: int, announce: Sequence[Announcement] = ()
+    ) -> None:
         """Write `chapter` only if the stored one is still at `expected_version`."""
+        item = self._table.tx_put(
+            chapter_to_item(chapter),
+            condition="version = :expected",
+            values={":expected": expected_version},
+        )
         try:
-            self._table.put(
-                chapter_to_item(chapter),
-                condition="version = :expected",
-                values={":expected": expected_version},
-            )
-        except ConditionFailed:
+            self._outbox.commit([item], announce)
+        except Cancelled:
             raise VersionConflict("the chapter changed since that version") from None

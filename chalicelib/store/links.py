@@ -7,29 +7,42 @@ Conditions, all in the same transaction:
 - the media file still exists, belongs to the linker, and is not yet linked to
   that chapter (or, on unlink, still is);
 - the writer still holds owner or editor in the course.
+
+The events announcing the change (`media.linked` or `media.unlinked`, then
+`chapter.updated`) commit in the same transaction, through the outbox.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
+from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaLink
 from chalicelib.store.courses import chapter_to_item, member_key
 from chalicelib.store.dynamo import Cancelled, Table
 from chalicelib.store.media import link_key, link_to_attribute
+from chalicelib.store.outbox import Outbox
 
 # Reasons DynamoDB gives for a cancelled item that a fresh read and retry can fix.
 _RETRYABLE = {"TransactionConflict"}
 
 
 class LinkStore:
-    def __init__(self, courses: Table, media: Table) -> None:
+    def __init__(self, courses: Table, media: Table, outbox: Outbox) -> None:
         self._courses = courses
         self._media = media
+        self._outbox = outbox
 
     def link(
-        self, chapter: Chapter, expected_version: int, media_id: str, owner: str, actor: str
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        owner: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
     ) -> None:
         """Write `chapter` (which now holds the item) and record the link on the
         media file, or neither."""
@@ -45,9 +58,16 @@ class LinkStore:
                 ":owner": owner,
             },
         )
-        self._write(chapter, expected_version, media_update, actor)
+        self._write(chapter, expected_version, media_update, actor, announce)
 
-    def unlink(self, chapter: Chapter, expected_version: int, media_id: str, actor: str) -> None:
+    def unlink(
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_id: str,
+        actor: str,
+        announce: Sequence[Announcement] = (),
+    ) -> None:
         """Write `chapter` (which no longer holds the item) and remove the link
         from the media file, or neither."""
         media_update = self._media.tx_update(
@@ -56,10 +76,15 @@ class LinkStore:
             condition="attribute_exists(links.#k)",
             names={"#k": link_key(chapter.course_id, chapter.chapter_id)},
         )
-        self._write(chapter, expected_version, media_update, actor)
+        self._write(chapter, expected_version, media_update, actor, announce)
 
     def _write(
-        self, chapter: Chapter, expected_version: int, media_update: dict[str, Any], actor: str
+        self,
+        chapter: Chapter,
+        expected_version: int,
+        media_update: dict[str, Any],
+        actor: str,
+        announce: Sequence[Announcement],
     ) -> None:
         items = [
             self._courses.tx_put(
@@ -76,7 +101,7 @@ class LinkStore:
             ),
         ]
         try:
-            self._courses.transact(items)
+            self._outbox.commit(items, announce)
         except Cancelled as cancelled:
             raise _cancelled(cancelled) from None
 

@@ -23,7 +23,7 @@ T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def publisher(aws: dict[str, str]) -> InMemoryPublisher:
     fake = InMemoryPublisher()
-    services.reset(Container(get_settings(), publisher=fake))
+    services.reset(Container(get_settings(), delivery=fake))
     return fake
 
 

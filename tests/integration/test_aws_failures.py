@@ -74,7 +74,7 @@ class FailingAws:
         return self
 
     def container(self, publisher: InMemoryPublisher | None = None) -> Container:
-        return Container(get_settings(), self.session, publisher=publisher)
+        return Container(get_settings(), self.session, delivery=publisher)
 
     def _before_call(self, model: Any, params: dict[str, Any], **_: Any) -> Any:
         service = model.service_model.service_name
@@ -163,8 +163,11 @@ def connection_store(client: Client, aws: FailingAws) -> Answer:
 
 
 def event_log(client: Client, aws: FailingAws) -> Answer:
-    log = aws.fail("dynamodb", "UpdateItem", get_settings().events_table).container().event_log
-    return _direct(lambda: log.append(Pong.new(PongData()), "user:ann"))
+    log = aws.fail("dynamodb", "PutItem", get_settings().events_table).container().event_log
+    # The delivery Lambda records each committed copy; the log decides nothing
+    # else a client sees (a failure here is retried from the outbox stream).
+    copy = Pong.new(PongData()).model_copy(update={"channel": "user:ann", "seq": 1})
+    return _direct(lambda: log.record(copy))
 
 
 def multipart_storage(client: Client, aws: FailingAws) -> Answer:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib import services
-from chalicelib.broadcast import BroadcastPublisher
+from chalicelib.broadcast import BroadcastDelivery
 from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.models import Chapter
 from chalicelib.store.connections import ConnectionStore
@@ -95,13 +95,11 @@ def test_a_publish_whose_connection_lookup_fails_still_keeps_the_event_for_repla
 ) -> None:
     container = services.container()
     broken = ConnectionStore(Table(container.aws.ddb, "NoSuchTable", label="a missing table"))
-    publisher = BroadcastPublisher(
-        container.event_log,
-        broken,
-        container.fanout,
-        max_message_bytes=container.settings.max_ws_message_bytes,
+    delivery = BroadcastDelivery(
+        broken, container.fanout, max_message_bytes=container.settings.max_ws_message_bytes
     )
+    container = use_container(delivery=delivery)
 
-    (sent,) = publisher.publish(chapter_event(), [CHANNEL])
+    (sent,) = container.publisher.publish(chapter_event(), [CHANNEL])
 
     assert [e.id for e in container.event_log.since(CHANNEL, 0)] == [sent.id]

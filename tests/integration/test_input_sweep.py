@@ -257,7 +257,7 @@ def world() -> Iterator[World]:
 
     with aws_stack() as env, Client(app) as client:
         fake = InMemoryPublisher()
-        services.reset(Container(get_settings(), publisher=fake))
+        services.reset(Container(get_settings(), delivery=fake))
         yield _build_world(client, fake, env)
 
 

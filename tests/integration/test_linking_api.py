@@ -162,7 +162,7 @@ def test_ten_links_at_once_each_land_exactly_once(
     def linker() -> LinkService:
         # One container each, as concurrent Lambda invocations have; a sleep
         # that counts the optimistic races lost, to show the links really collided.
-        return Container(get_settings(), publisher=publisher, sleep=counted_sleep).linker
+        return Container(get_settings(), delivery=publisher, sleep=counted_sleep).linker
 
     linkers = [linker() for _ in media_ids]
     start = threading.Barrier(len(media_ids))

@@ -137,10 +137,12 @@ def test_a_replay_past_the_retention_window_says_it_is_incomplete(
     course_id = c.courses.create_course("alice", "Physics").course_id
     channel = course_channel(course_id)
     for n in range(3):
-        c.event_log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), channel)
+        c.publisher.publish(
+            ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), [channel]
+        )
     clock.advance(c.settings.event_retention_hours * 3600 + 1)
     c.connections.add("late=", "alice", ["user:alice"])
-    c.event_log.append(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), channel)
+    c.publisher.publish(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), [channel])
 
     c.realtime.receive("late=", json.dumps({"action": "subscribe", "channel": channel, "since": 0}))
 

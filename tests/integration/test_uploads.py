@@ -4,17 +4,17 @@ completion through the S3 event that reaches the SQS handler."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import boto3
 from chalice.test import Client
 
 from chalicelib import services
-from chalicelib.events import Envelope
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
 from chalicelib.uploads.announce import PROGRESS_DRAIN
+from tests.conftest import REGION
 from tests.fakes import FakeClock, InMemoryPublisher
 from tests.integration.uploads_kit import MIB, Harness, data_of, harness_fixture  # noqa: F401
 
@@ -214,18 +214,23 @@ def test_an_upload_s3_already_assembled_cannot_be_aborted(harness: Harness) -> N
     assert [o["Size"] for o in harness.objects()] == [SIZE]
 
 
-class FailingOncePublisher(InMemoryPublisher):
-    """Fails the first upload.completed, as a Lambda that dies mid-announcement."""
+class DiesBeforeAnnouncing:
+    """A boto3 session on which the first commit of `upload.completed` to the
+    outbox fails, as a Lambda that dies between completing an upload and
+    announcing it."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.session = boto3.session.Session(region_name=REGION)
         self.failed = False
+        self.session.events.register("before-call.dynamodb.TransactWriteItems", self._before_call)
 
-    def publish(self, event: Envelope, channels: Sequence[str]) -> list[Envelope]:
-        if event.type == "upload.completed" and not self.failed:
-            self.failed = True
-            raise ConnectionError("the publisher went away")
-        return super().publish(event, channels)
+    def _before_call(self, params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("body") or b""
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if self.failed or "upload.completed" not in text:
+            return None
+        self.failed = True
+        raise ConnectionError("the Lambda went away")
 
 
 def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
@@ -233,8 +238,13 @@ def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
 ) -> None:
     from app import app
 
-    publisher, clock = FailingOncePublisher(), FakeClock(time.time())
-    services.reset(Container(get_settings(), publisher=publisher, clock=clock, sleep=clock.advance))
+    publisher, clock = InMemoryPublisher(), FakeClock(time.time())
+    dies = DiesBeforeAnnouncing()
+    services.reset(
+        Container(
+            get_settings(), dies.session, delivery=publisher, clock=clock, sleep=clock.advance
+        )
+    )
     with Client(app) as client:
         h = Harness(client, publisher, aws, clock)
         upload = h.start("alice", SIZE, h.chapter_target("alice"))

@@ -138,7 +138,7 @@ def harness_fixture(aws: dict[str, str]) -> Iterator[Harness]:
     from app import app
 
     publisher, clock = InMemoryPublisher(), FakeClock(time.time())
-    services.reset(Container(get_settings(), publisher=publisher, clock=clock, sleep=clock.advance))
+    services.reset(Container(get_settings(), delivery=publisher, clock=clock, sleep=clock.advance))
     with Client(app) as client:
         yield Harness(client, publisher, aws, clock)
     services.reset()

@@ -36,6 +36,7 @@ TABLES: dict[str, Any] = {
     "uploads_table": "u",
     "connections_table": "x",
     "events_table": "e",
+    "outbox_table": "o",
     "media_bucket": "b",
     "websocket_endpoint": "http://127.0.0.1:9/api",
 }

@@ -16,13 +16,13 @@ def publisher() -> InMemoryPublisher:
 
 
 @pytest.fixture
-def store() -> InMemoryCourseStore:
-    return InMemoryCourseStore()
+def store(publisher: InMemoryPublisher) -> InMemoryCourseStore:
+    return InMemoryCourseStore(outbox=publisher)
 
 
 @pytest.fixture
-def courses(store: InMemoryCourseStore, publisher: InMemoryPublisher) -> CourseService:
-    return CourseService(store, publisher)
+def courses(store: InMemoryCourseStore) -> CourseService:
+    return CourseService(store)
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def test_removing_a_member_ends_their_live_course_subscriptions(
     store: InMemoryCourseStore, publisher: InMemoryPublisher
 ) -> None:
     revoker = RecordingRevoker()
-    courses = CourseService(store, publisher, revoker=revoker)
+    courses = CourseService(store, revoker=revoker)
     course_id = courses.create_course("olga", "Biology").course_id
     courses.set_member(course_id, "olga", "vera", "viewer")
 

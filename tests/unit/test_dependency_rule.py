@@ -36,6 +36,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "services": (
         "chalicelib.broadcast",
         "chalicelib.courses",
+        "chalicelib.delivery",
         "chalicelib.linking",
         "chalicelib.media",
         "chalicelib.progress",

@@ -32,14 +32,12 @@ T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 class World:
     def __init__(self) -> None:
         self.publisher = InMemoryPublisher()
-        self.course_store = InMemoryCourseStore()
+        self.course_store = InMemoryCourseStore(outbox=self.publisher)
         self.media = InMemoryMediaStore()
         self.links = InMemoryLinkStore(self.course_store, self.media)
-        self.courses = CourseService(self.course_store, self.publisher)
+        self.courses = CourseService(self.course_store)
         self.sleeps: list[float] = []
-        self.linker = LinkService(
-            self.courses, self.media, self.links, self.publisher, sleep=self.sleeps.append
-        )
+        self.linker = LinkService(self.courses, self.media, self.links, sleep=self.sleeps.append)
         self.course_id = self.courses.create_course("olga", "Biology").course_id
         self.courses.set_member(self.course_id, "olga", "eddie", "editor")
         self.courses.set_member(self.course_id, "olga", "vera", "viewer")

@@ -12,7 +12,15 @@ from devstack.options import DEV_SECRET
 from scripts import mint_token
 
 TABLES: dict[str, Any] = dict.fromkeys(
-    ("courses_table", "media_table", "uploads_table", "connections_table", "events_table"), "t"
+    (
+        "courses_table",
+        "media_table",
+        "uploads_table",
+        "connections_table",
+        "events_table",
+        "outbox_table",
+    ),
+    "t",
 ) | {"websocket_endpoint": "http://127.0.0.1:9/api"}
 
 

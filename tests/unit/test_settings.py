@@ -12,6 +12,7 @@ COMPLETE = {
     "UPLOADS_TABLE": "uploads",
     "CONNECTIONS_TABLE": "connections",
     "EVENTS_TABLE": "events",
+    "OUTBOX_TABLE": "outbox",
     "MEDIA_BUCKET": "bucket",
     "AUTH_MODE": "hs256",
     "AUTH_JWT_SECRET": "a-secret-of-thirty-two-characters-or-more",
