@@ -205,10 +205,10 @@ class BroadcastDelivery:
             self._count(report, len(gone))
         first = copies[0] if copies else None
         log(
-            "delivered",
+            "published",
             event_type=first.type if first else None,
             event_id=first.id if first else None,
-            copies=len(copies),
+            channels=len({copy.channel for copy in copies}),
             delivered=report.delivered,
             gone=len(gone),
             failed=len(report.failed),

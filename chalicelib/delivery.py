@@ -23,15 +23,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from chalicelib import correlation
 from chalicelib.broadcast import ChannelDelivery, Counters
 from chalicelib.errors import DomainError
 from chalicelib.events import Announcement, Envelope
 from chalicelib.logging import logger
 
-# A Lambda DynamoDB stream record -> the stamped copy it carries, or None for a
-# record that is not an event's insert; ValueError for one that can never be
+# A Lambda DynamoDB stream record -> the stamped copy it carries and the
+# correlation id of the write that committed it, or None for a record that is
+# not an event's insert; ValueError for one that can never be
 # (chalicelib/store/outbox.py's copy_from_record).
-ReadRecord = Callable[[Mapping[str, Any]], Envelope | None]
+ReadRecord = Callable[[Mapping[str, Any]], tuple[Envelope, str | None] | None]
 
 
 class DeliveryLog(Protocol):
@@ -107,13 +109,16 @@ class OutboxConsumer:
             change = record.get("dynamodb") if isinstance(record, Mapping) else None
             sequence = change.get("SequenceNumber") if isinstance(change, Mapping) else None
             try:
-                copy = self._read(record) if isinstance(record, Mapping) else None
+                read = self._read(record) if isinstance(record, Mapping) else None
             except ValueError as exc:
                 logger.warning("dropping an outbox stream record", reason=str(exc))
                 self._count("OutboxRecordsDropped")
                 continue
-            if copy is None:
+            if read is None:
                 continue
+            copy, carried = read
+            # Log as the request that committed it did (chalicelib/correlation.py).
+            correlation.adopt(carried)
             try:
                 self.deliver([copy])
             except Exception:

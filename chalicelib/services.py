@@ -131,7 +131,9 @@ class Container:
     # ---- uploads -----------------------------------------------------------
     @cached_property
     def upload_store(self) -> UploadStore:
-        return UploadStore(self.aws.table(self.settings.uploads_table, "the upload store"))
+        return UploadStore(
+            self.aws.table(self.settings.uploads_table, "the upload store"), self.outbox
+        )
 
     @cached_property
     def multipart(self) -> MultipartStorage:
@@ -162,7 +164,6 @@ class Container:
     def upload_announcer(self) -> UploadAnnouncer:
         return UploadAnnouncer(
             store=self.upload_store,
-            publisher=self.publisher,
             linker=self.linker,
             clock=self.clock,
             metrics=self.metrics,

@@ -16,8 +16,11 @@ from chalicelib.domain.upload_policy import UploadPolicy
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, sources_of
 from chalicelib.domain.uploads import CompletedObject, Source, UploadRecord
 from chalicelib.errors import Conflict
+from chalicelib.events import Announcement
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
+from chalicelib.uploads.ports import Announce
+from tests.fakes import InMemoryPublisher
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 POLICY = UploadPolicy(
@@ -30,19 +33,29 @@ POLICY = UploadPolicy(
 
 class InMemoryUploadStore:
     """chalicelib.store.uploads.UploadStore in memory: every transition is the
-    same conditional write, from the statuses the domain's table allows."""
+    same conditional write, from the statuses the domain's table allows; what a
+    write announces goes to `outbox` once the write is done."""
 
-    def __init__(self) -> None:
+    def __init__(self, outbox: InMemoryPublisher | None = None) -> None:
         self._lock = threading.Lock()
         self.records: dict[str, UploadRecord] = {}
+        self.outbox = outbox or InMemoryPublisher()
 
-    def create(self, upload: Upload, source: Source, *, correlation_id: str | None = None) -> None:
+    def create(
+        self,
+        upload: Upload,
+        source: Source,
+        announce: Sequence[Announcement] = (),
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
         with self._lock:
             if upload.operation_id in self.records:
                 raise Conflict("the operation exists already", code="duplicate_operation")
             self.records[upload.operation_id] = UploadRecord(
                 upload, source, None, None, None, correlation_id=correlation_id
             )
+            self.outbox.commit(announce)
 
     def get(self, operation_id: str) -> UploadRecord | None:
         return self.records.get(operation_id)
@@ -65,6 +78,7 @@ class InMemoryUploadStore:
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
         created_before: str | None = None,
+        announce: Announce | None = None,
     ) -> UploadRecord | None:
         with self._lock:
             record = self.records.get(operation_id)
@@ -88,6 +102,8 @@ class InMemoryUploadStore:
             if announced is not None:
                 moved = replace(moved, announced=announced)
             self.records[operation_id] = moved
+            if announce is not None:
+                self.outbox.commit(announce(moved))
             return moved
 
     def bind_upload_id(self, operation_id: str, upload_id: str) -> bool:

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib import correlation
 from chalicelib.errors import Throttled
 from chalicelib.events import Announcement, Envelope, parse_event
 from chalicelib.store.dynamo import Cancelled, Item, Request, Table, from_ddb
@@ -71,10 +72,10 @@ class NotAnEvent(ValueError):
     """A stream record that holds no event of ours, and never will."""
 
 
-def copy_from_record(record: Mapping[str, Any]) -> Envelope | None:
-    """The stamped copy a Lambda DynamoDB stream record of this table carries;
-    None for a record that is not an event's insert (a head moving, a TTL
-    removal)."""
+def copy_from_record(record: Mapping[str, Any]) -> tuple[Envelope, str | None] | None:
+    """The stamped copy a Lambda DynamoDB stream record of this table carries,
+    with the correlation id of the write that committed it; None for a record
+    that is not an event's insert (a head moving, a TTL removal)."""
     if record.get("eventName") != "INSERT":
         return None
     change = record.get("dynamodb")
@@ -90,7 +91,8 @@ def copy_from_record(record: Mapping[str, Any]) -> Envelope | None:
         return None
     if copy.channel != item.get("channel") or copy.seq != int(item.get("seq", -1)):
         raise NotAnEvent("the event's channel and seq differ from its key")
-    return copy
+    carried = item.get(correlation.ATTRIBUTE)
+    return copy, str(carried) if carried else None
 
 
 def _backoff(attempt: int) -> float:
@@ -161,6 +163,7 @@ class Outbox:
             for channel in announcement.channels:
                 by_channel.setdefault(channel, []).append(announcement.event)
         expires = int(self._clock() + self._retention)
+        carried = correlation.current()
         staged: list[Request] = []
         stamped: dict[tuple[str, str], Envelope] = {}
         for channel, events in by_channel.items():
@@ -176,6 +179,8 @@ class Outbox:
                     "event": stored_body(copy),
                     "expiresAt": expires,
                 }
+                if carried:
+                    item[correlation.ATTRIBUTE] = carried
                 staged.append(self._table.tx_put(item, condition="attribute_not_exists(seq)"))
         copies = [stamped[(a.event.id, channel)] for a in announced for channel in a.channels]
         return staged, copies

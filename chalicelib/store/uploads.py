@@ -16,18 +16,28 @@ The item's attribute names are this table's own (chalicelib/store/upload_items.p
 not the wire model's aliases: a JSON field can be renamed without migrating items.
 Which status may move to which is the domain's table
 (chalicelib/domain/upload_states.py); every transition's condition comes from it.
+
+A change that announces events (the start, and every terminal state) commits
+them in the same transaction through the outbox (chalicelib/store/outbox.py).
+Such a transition reads the item first: a transaction returns no attributes,
+and the events carry the upload's new state. It commits on condition that the
+status and the last progress claim are still what it read, so its events
+describe exactly what was written and no progress broadcast was claimed after
+the one the announcer waited for; losing that race means reading again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, sources_of
 from chalicelib.domain.uploads import ProgressWrite, Source, UploadRecord, not_found
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, Throttled
+from chalicelib.events import Announcement
 from chalicelib.models import Upload
-from chalicelib.store.dynamo import ConditionFailed, Item, Table
+from chalicelib.store.dynamo import Cancelled, ConditionFailed, Item, Table
+from chalicelib.store.outbox import Outbox
 from chalicelib.store.upload_items import (
     ATTRIBUTES,
     OPEN_MARKER,
@@ -40,6 +50,11 @@ OPEN_BY_COURSE = "openByCourse"
 OPEN_BY_AGE = "openByAge"
 
 _OPEN = sorted(OPEN_STATUSES)
+# How often an announcing transition reads again after a racing write.
+_ANNOUNCE_ATTEMPTS = 5
+_OPEN_INDEX_ATTRIBUTES = ("openBy", "openSince", "openInCourse")
+
+Announce = Callable[[UploadRecord], Sequence[Announcement]]
 _OPEN_VALUES = {":s0": _OPEN[0], ":s1": _OPEN[1]}
 
 
@@ -48,17 +63,26 @@ def _key(operation_id: str) -> Item:
 
 
 class UploadStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, outbox: Outbox) -> None:
         self._table = table
+        self._outbox = outbox
 
     # ---- writes ---------------------------------------------------------------
-    def create(self, upload: Upload, source: Source, *, correlation_id: str | None = None) -> None:
+    def create(
+        self,
+        upload: Upload,
+        source: Source,
+        announce: Sequence[Announcement] = (),
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        item = self._table.tx_put(
+            item_from_upload(upload, source, correlation_id),
+            condition="attribute_not_exists(operationId)",
+        )
         try:
-            self._table.put(
-                item_from_upload(upload, source, correlation_id),
-                condition="attribute_not_exists(operationId)",
-            )
-        except ConditionFailed:
+            self._outbox.commit([item], announce)
+        except Cancelled:
             raise Conflict("the operation exists already", code="duplicate_operation") from None
 
     def record_progress(
@@ -126,31 +150,29 @@ class UploadStore:
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
         created_before: str | None = None,
+        announce: Announce | None = None,
     ) -> UploadRecord | None:
         """Move an upload to `to` if the transition table allows it from the
         stored status (and, with `created_before`, only if it was created before
         then); None if not (someone else got there first, or it does not exist).
-        Terminal states leave every open-uploads index in the same write."""
-        values: dict[str, Any] = {":to": to, ":now": updated_at}
-        placeholders = []
-        for i, status in enumerate(sorted(sources_of(to))):
-            values[f":f{i}"] = status
-            placeholders.append(f":f{i}")
-        assignments = ["#status = :to", "updatedAt = :now"]
-        names = {"#status": "status"}
+        Terminal states leave every open-uploads index in the same write. With
+        `announce`, the events it returns for the new record commit with it."""
         changes = {
             ATTRIBUTES["reason"]: reason,
             ATTRIBUTES["media_id"]: media_id,
             ATTRIBUTES["bytes_uploaded"]: bytes_uploaded,
             "announced": announced,
         }
-        for i, (name, value) in enumerate((n, v) for n, v in changes.items() if v is not None):
-            names[f"#a{i}"] = name
-            values[f":a{i}"] = value
-            assignments.append(f"#a{i} = :a{i}")
-        expression = "SET " + ", ".join(assignments)
-        if to not in OPEN_STATUSES:
-            expression += " REMOVE openBy, openSince, openInCourse"
+        set_now = {name: value for name, value in changes.items() if value is not None}
+        if announce is not None:
+            return self._announced_transition(
+                operation_id, to, updated_at, set_now, created_before, announce
+            )
+        expression, names, values = _transition_update(to, updated_at, set_now)
+        placeholders = []
+        for i, status in enumerate(sorted(sources_of(to))):
+            values[f":f{i}"] = status
+            placeholders.append(f":f{i}")
         condition = f"#status IN ({', '.join(placeholders)})"
         if created_before is not None:
             condition += " AND createdAt < :cutoff"
@@ -164,6 +186,46 @@ class UploadStore:
             returns="ALL_NEW",
         )
         return None if attributes is None else record_from_item(attributes)
+
+    def _announced_transition(
+        self,
+        operation_id: str,
+        to: UploadStatus,
+        updated_at: str,
+        changes: Mapping[str, Any],
+        created_before: str | None,
+        announce: Announce,
+    ) -> UploadRecord | None:
+        for _ in range(_ANNOUNCE_ATTEMPTS):
+            current = self._table.get(_key(operation_id))
+            if current is None or current.get("status") not in sources_of(to):
+                return None
+            if created_before is not None and str(current["createdAt"]) >= created_before:
+                return None
+            after = {**current, **changes, "status": to, "updatedAt": updated_at}
+            if to not in OPEN_STATUSES:
+                for name in _OPEN_INDEX_ATTRIBUTES:
+                    after.pop(name, None)
+            moved = record_from_item(after)
+            announcements = announce(moved)
+            expression, names, values = _transition_update(to, updated_at, changes)
+            values[":was"] = current["status"]
+            condition = "#status = :was"
+            claim = current.get("lastBroadcastAt")
+            if claim is None:
+                condition += " AND attribute_not_exists(lastBroadcastAt)"
+            else:
+                condition += " AND lastBroadcastAt = :claim"
+                values[":claim"] = claim
+            update = self._table.tx_update(
+                _key(operation_id), expression, condition=condition, names=names, values=values
+            )
+            try:
+                self._outbox.commit([update], announcements)
+            except Cancelled:
+                continue  # another write (a transition, a progress claim) got in first
+            return moved
+        raise Throttled("the upload is changing too fast; retry shortly")
 
     def bind_upload_id(self, operation_id: str, upload_id: str) -> bool:
         """Record the S3 upload id of an upload the browser created through a
@@ -233,3 +295,20 @@ class UploadStore:
             # The index is eventually consistent: skip items that closed meanwhile.
             if record.upload.status in OPEN_STATUSES:
                 yield record
+
+
+def _transition_update(
+    to: UploadStatus, updated_at: str, changes: Mapping[str, Any]
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The update expression of a transition, its names and values."""
+    values: dict[str, Any] = {":to": to, ":now": updated_at}
+    names = {"#status": "status"}
+    assignments = ["#status = :to", "updatedAt = :now"]
+    for i, (name, value) in enumerate(changes.items()):
+        names[f"#a{i}"] = name
+        values[f":a{i}"] = value
+        assignments.append(f"#a{i} = :a{i}")
+    expression = "SET " + ", ".join(assignments)
+    if to not in OPEN_STATUSES:
+        expression += " REMOVE " + ", ".join(_OPEN_INDEX_ATTRIBUTES)
+    return expression, names, values

@@ -1,11 +1,13 @@
 """The upload events (`upload.started`, `.completed`, `.failed`, `.aborted`):
-published once per state change, to the uploader and to the course of a
-chapter upload, never before a progress broadcast already claimed has gone out.
-A completed chapter upload is then linked into its chapter."""
+committed with the state change they announce (the outbox,
+chalicelib/store/outbox.py), once per change, to the uploader and to the course
+of a chapter upload, never before a progress broadcast already claimed has gone
+out. A completed chapter upload is then linked into its chapter."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from chalicelib.channels import media_paths, target_course, upload_channels, upload_path
@@ -13,6 +15,7 @@ from chalicelib.clock import Clock, Sleep, utc
 from chalicelib.domain.uploads import UploadRecord
 from chalicelib.errors import DomainError
 from chalicelib.events import (
+    Announcement,
     UploadAborted,
     UploadCompleted,
     UploadCompletedData,
@@ -23,8 +26,7 @@ from chalicelib.events import (
 )
 from chalicelib.logging import logger
 from chalicelib.models import ChapterTarget, MediaFile, Upload
-from chalicelib.publisher import Publisher
-from chalicelib.uploads.ports import Linker, Metrics, NoMetrics, UploadRecords
+from chalicelib.uploads.ports import Announce, Linker, Metrics, NoMetrics, UploadRecords
 
 # A progress broadcast claimed just before an upload closed may still be going
 # out; a terminal event waits until this long after that claim (never longer),
@@ -38,52 +40,73 @@ class UploadAnnouncer:
         self,
         *,
         store: UploadRecords,
-        publisher: Publisher,
         linker: Linker,
         clock: Clock,
         metrics: Metrics | None = None,
         sleep: Sleep = time.sleep,
     ) -> None:
         self._store = store
-        self._publisher = publisher
         self._linker = linker
         self._clock = clock
         self._metrics = metrics or NoMetrics()
         self._sleep = sleep
 
+    # ---- what each change announces: the store commits it with the change ----
+    def start(self, upload: Upload) -> list[Announcement]:
+        return [self._announcement(UploadStarted, UploadData(upload=upload), upload)]
+
+    def abort(self) -> Announce:
+        return self._closing(
+            lambda upload: self._announcement(
+                UploadAborted, UploadEndedData(upload=upload, reason="aborted"), upload
+            )
+        )
+
+    def fail(self, reason: str) -> Announce:
+        return self._closing(
+            lambda upload: self._announcement(
+                UploadFailed, UploadEndedData(upload=upload, reason=reason), upload
+            )
+        )
+
+    def complete(self, media: MediaFile) -> Announce:
+        def completed(done: Upload) -> Announcement:
+            event = UploadCompleted.new(
+                UploadCompletedData(upload=done, media=media),
+                operation_id=done.operation_id,
+                course_id=target_course(done.target),
+                resources=[
+                    upload_path(done.operation_id),
+                    "/uploads",
+                    *media_paths(media.media_id),
+                ],
+                at=utc(self._clock),
+            )
+            return Announcement.of(event, upload_channels(done))
+
+        return self._closing(completed)
+
+    # ---- once the change (and its events) committed ---------------------------
     def started(self, upload: Upload) -> None:
-        self._publish(UploadStarted, UploadData(upload=upload), upload)
         self._metrics.count("UploadsStarted")
 
     def aborted(self, closed: UploadRecord) -> None:
-        upload = closed.upload
-        self._drain_progress(closed)
-        self._publish(UploadAborted, UploadEndedData(upload=upload, reason="aborted"), upload)
         self._metrics.count("UploadsAborted")
 
     def failed(self, closed: UploadRecord, reason: str) -> None:
-        upload = closed.upload
-        self._drain_progress(closed)
-        self._publish(UploadFailed, UploadEndedData(upload=upload, reason=reason), upload)
         self._metrics.count("UploadsFailed")
 
     def completed(self, closed: UploadRecord, media: MediaFile) -> None:
-        """Announce a completion (and link a chapter upload), then mark it
-        announced, so a redelivered S3 event can finish what a crash began."""
-        self._drain_progress(closed)
-        self.finish_completed(closed.upload, media)
-
-    def finish_completed(self, done: Upload, media: MediaFile) -> None:
-        event = UploadCompleted.new(
-            UploadCompletedData(upload=done, media=media),
-            operation_id=done.operation_id,
-            course_id=target_course(done.target),
-            resources=[upload_path(done.operation_id), "/uploads", *media_paths(media.media_id)],
-            at=utc(self._clock),
-        )
-        self._publisher.publish(event, upload_channels(done))
+        """Count a completion, link a chapter upload, then mark it announced, so
+        a redelivered S3 event can finish what a crash began."""
+        done = closed.upload
         self._metrics.count("UploadsCompleted")
         self._metrics.count("BytesUploaded", done.size, "Bytes")
+        self.finish_completed(done, media)
+
+    def finish_completed(self, done: Upload, media: MediaFile) -> None:
+        """What follows a committed completion: `upload.completed` is committed
+        already, with the change; a chapter upload is linked into its chapter."""
         if isinstance(done.target, ChapterTarget):
             self._link(done, media)
         self._store.mark_announced(done.operation_id)
@@ -101,10 +124,21 @@ class UploadAnnouncer:
                 extra={"operationId": upload.operation_id, "code": err.code},
             )
 
+    def _closing(self, build: Callable[[Upload], Announcement]) -> Announce:
+        """The announcement of a terminal state, built once the store knows the
+        record it is about to commit (and after the progress drain)."""
+
+        def announce(closed: UploadRecord) -> list[Announcement]:
+            self._drain_progress(closed)
+            return [build(closed.upload)]
+
+        return announce
+
     def _drain_progress(self, closed: UploadRecord) -> None:
         """Hold a terminal event back until a progress broadcast claimed before
-        the upload closed has gone out. The close stops new claims (they are
-        conditional on an open upload), so only one claimed before it can race."""
+        it has gone out. The store commits the close on condition that no claim
+        was made since the one this waited for, and claims need an open upload,
+        so none can follow the end."""
         claimed_ms = closed.last_broadcast_at_ms
         if claimed_ms is None:
             return
@@ -113,12 +147,12 @@ class UploadAnnouncer:
         if wait > 0:
             self._sleep(min(wait, drain))
 
-    def _publish(
+    def _announcement(
         self,
         kind: type[UploadStarted | UploadAborted | UploadFailed],
         data: UploadData | UploadEndedData,
         upload: Upload,
-    ) -> None:
+    ) -> Announcement:
         event = kind.new(
             data,
             operation_id=upload.operation_id,
@@ -126,4 +160,4 @@ class UploadAnnouncer:
             resources=[upload_path(upload.operation_id), "/uploads"],
             at=utc(self._clock),
         )
-        self._publisher.publish(event, upload_channels(upload))
+        return Announcement.of(event, upload_channels(upload))

@@ -78,8 +78,8 @@ class UploadCompletion:
         adopt(record.correlation_id)
         upload = record.upload
         if upload.status == "completed" and not record.announced and self._settled(upload):
-            # A handler completed it but died before announcing it (SQS
-            # redelivered the event): finish the announcement.
+            # A handler completed it (and committed `upload.completed` with it)
+            # but died before linking it (SQS redelivered the event): finish.
             media = self._media.get(upload.media_id or media_id_for(operation_id))
             if media is not None:
                 self._announcer.finish_completed(upload, media)
@@ -124,6 +124,7 @@ class UploadCompletion:
             media_id=media.media_id,
             bytes_uploaded=size,
             announced=False,
+            announce=self._announcer.complete(media),
         )
         if moved is None:
             return "duplicate"
@@ -161,6 +162,7 @@ class UploadCompletion:
             updated_at=iso(utc(self._clock)),
             reason=reason,
             created_before=created_before,
+            announce=self._announcer.fail(reason),
         )
         if moved is None:
             return False

@@ -38,7 +38,7 @@ from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.ids import is_operation_id, iso, new_id
 from chalicelib.models import ChapterTarget, Upload, UploadPart
 from chalicelib.uploads.announce import UploadAnnouncer
-from chalicelib.uploads.ports import CourseAccess, MultipartObjects, UploadRecords
+from chalicelib.uploads.ports import Announce, CourseAccess, MultipartObjects, UploadRecords
 
 
 class UploadLifecycle:
@@ -104,7 +104,12 @@ class UploadLifecycle:
         )
         try:
             # Its S3 event will log under this request's id (chalicelib/correlation.py).
-            self._store.create(upload, source, correlation_id=correlation.current())
+            self._store.create(
+                upload,
+                source,
+                self._announcer.start(upload),
+                correlation_id=correlation.current(),
+            )
         except DomainError:
             self._storage.abort(key, upload_id)
             raise
@@ -203,7 +208,7 @@ class UploadLifecycle:
         if upload.status == "completing" and self._storage.object_size(upload.key) is not None:
             # S3 assembled it already; its event will complete the upload.
             raise Conflict("the upload has completed in S3", code="upload_not_open")
-        moved = self._move(upload, "aborted", reason="aborted")
+        moved = self._move(upload, "aborted", reason="aborted", announce=self._announcer.abort())
         if in_s3:
             # After the state change, so a concurrent completion cannot win
             # the race and leave a completed object behind an aborted upload.
@@ -212,9 +217,16 @@ class UploadLifecycle:
         return moved.upload
 
     # ---- internals -------------------------------------------------------------
-    def _move(self, upload: Upload, to: UploadStatus, *, reason: str | None = None) -> UploadRecord:
+    def _move(
+        self,
+        upload: Upload,
+        to: UploadStatus,
+        *,
+        reason: str | None = None,
+        announce: Announce | None = None,
+    ) -> UploadRecord:
         moved = self._store.transition(
-            upload.operation_id, to, updated_at=self._now(), reason=reason
+            upload.operation_id, to, updated_at=self._now(), reason=reason, announce=announce
         )
         if moved is None:
             raise not_open(self._status_of(upload.operation_id))

@@ -4,20 +4,29 @@ memory."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from chalicelib.auth import Role
 from chalicelib.domain.upload_states import UploadStatus
 from chalicelib.domain.uploads import CompletedObject, Source, UploadRecord
+from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
+
+# The events a transition announces, given the record it is about to commit.
+Announce = Callable[[UploadRecord], Sequence[Announcement]]
 
 
 class UploadRecords(Protocol):
     """The uploads table (chalicelib/store/uploads.py)."""
 
     def create(
-        self, upload: Upload, source: Source, *, correlation_id: str | None = None
+        self,
+        upload: Upload,
+        source: Source,
+        announce: Sequence[Announcement] = (),
+        *,
+        correlation_id: str | None = None,
     ) -> None: ...
 
     def get(self, operation_id: str) -> UploadRecord | None: ...
@@ -33,7 +42,11 @@ class UploadRecords(Protocol):
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
         created_before: str | None = None,
-    ) -> UploadRecord | None: ...
+        announce: Announce | None = None,
+    ) -> UploadRecord | None:
+        """With `announce`: the transition and the events it returns commit in
+        one transaction (the outbox)."""
+        ...
 
     def bind_upload_id(self, operation_id: str, upload_id: str) -> bool: ...
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -31,8 +32,15 @@ from devstack.handlers import AppHandlers, StreamHandler
 from devstack.provision import load_template
 from devstack.streams import StreamPump
 from tests.conftest import REGION, token_for
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
+from tests.fakes import (
+    FakeClock,
+    FakeConnectionsApi,
+    FakeWebsocketGateway,
+    InMemoryPublisher,
+    assert_valid_events,
+)
 from tests.integration.course_kit import add_media, atomic_moto, body, call
+from tests.integration.uploads_kit import Harness, data_of
 
 pytestmark = pytest.mark.integration
 
@@ -467,3 +475,105 @@ def test_a_channel_is_brought_up_to_date_from_the_outbox_after_the_stream_forgot
     (event,) = durable(api, olga)
     assert event["data"]["chapter"] == chapter
     assert c.event_log.current_seq(channel) == 1
+
+
+# ---- uploads: the terminal event commits with the terminal state -----------------
+
+UPLOAD_SIZE = 6 * 1024**2  # one part
+
+
+def upload_through_s3(
+    client: Any, env: dict[str, str]
+) -> tuple[Harness, dict[str, Any], list[Any]]:
+    """A library upload of alice, its part in S3 and assembled; the S3 event
+    waiting in the queue (the handler not run yet)."""
+    # Only the client and the tables are the harness's here: the container
+    # (with its own clock) is the stream-mode one the fixtures built.
+    harness = Harness(client, InMemoryPublisher(), env, FakeClock(time.time()))
+    upload = harness.start("alice", UPLOAD_SIZE)
+    harness.put_parts("alice", upload, data_of(UPLOAD_SIZE))
+    status, _ = harness.call("post", f"/uploads/{upload['operationId']}/complete", "alice", {})
+    assert status == 202  # completing: `completed` follows from the S3 event
+    return harness, upload, harness.s3_messages()
+
+
+def test_an_upload_completed_while_the_event_log_fails_is_completed_and_announced_once_it_recovers(
+    client: Any,
+    ws: FakeWebsocketGateway,
+    api: FakeConnectionsApi,
+    pump: StreamPump,
+    events_outage: Outage,
+    aws: dict[str, str],
+) -> None:
+    alice = connect(ws, "alice")
+    harness, upload, messages = upload_through_s3(client, aws)
+    pump.drain()
+    events_outage.down = True
+
+    handled = harness.deliver(messages)
+    status, state = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    pump.drain()
+
+    assert handled == {"batchItemFailures": []}
+    assert (status, state["status"]) == (200, "completed")
+    assert "upload.completed" not in [e["type"] for e in durable(api, alice)]
+
+    events_outage.down = False
+    pump.drain()
+
+    types = [e["type"] for e in durable(api, alice)]
+    assert types == ["upload.started", "upload.completed"]
+    assert durable(api, alice)[1]["data"]["upload"] == without_parts(state)
+
+
+def without_parts(state: dict[str, Any]) -> dict[str, Any]:
+    """The upload as events carry it: `GET /uploads/{id}` adds the parts S3 holds."""
+    return {k: v for k, v in state.items() if k != "parts"}
+
+
+class FailsOnce:
+    """The first TransactWriteItems naming `marker` fails (the Lambda dies in
+    the middle of that commit); everything after succeeds."""
+
+    def __init__(self, client: Any, marker: str) -> None:
+        self.marker = marker
+        self.fired = False
+        client.meta.events.register("before-call.dynamodb.TransactWriteItems", self._before_call)
+
+    def _before_call(self, params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("body") or b""
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if self.fired or self.marker not in text:
+            return None
+        self.fired = True
+        raise ConnectionError("the Lambda went away")
+
+
+def test_a_completion_that_dies_in_its_commit_is_redelivered_and_announced_exactly_once(
+    client: Any,
+    ws: FakeWebsocketGateway,
+    api: FakeConnectionsApi,
+    pump: StreamPump,
+    events_outage: Outage,
+    aws: dict[str, str],
+) -> None:
+    alice = connect(ws, "alice")
+    harness, upload, messages = upload_through_s3(client, aws)
+    dies = FailsOnce(services.container().aws.ddb, "upload.completed")
+
+    # The one S3 sends for the assembled object (moto also notifies a part's PUT).
+    (message,) = [m for m in messages if "CompleteMultipartUpload" in m["Body"]]
+    first = harness.deliver([message])
+    _, between = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    again = harness.deliver([message])  # SQS redelivers the failed message
+    _, after = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+    pump.drain()
+
+    assert dies.fired
+    assert len(first["batchItemFailures"]) == 1
+    assert between["status"] == "completing"  # nothing of the failed commit was written
+    assert again == {"batchItemFailures": []}
+    assert after["status"] == "completed"
+    completed = [e for e in durable(api, alice) if e["type"] == "upload.completed"]
+    assert len(completed) == 1
+    assert completed[0]["data"]["upload"] == without_parts(after)

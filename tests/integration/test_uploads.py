@@ -214,10 +214,10 @@ def test_an_upload_s3_already_assembled_cannot_be_aborted(harness: Harness) -> N
     assert [o["Size"] for o in harness.objects()] == [SIZE]
 
 
-class DiesBeforeAnnouncing:
-    """A boto3 session on which the first commit of `upload.completed` to the
-    outbox fails, as a Lambda that dies between completing an upload and
-    announcing it."""
+class DiesBeforeLinking:
+    """A boto3 session on which the first link of a completed upload into its
+    chapter fails, as a Lambda that dies after completing the upload (and
+    committing `upload.completed` with it) but before linking it."""
 
     def __init__(self) -> None:
         self.session = boto3.session.Session(region_name=REGION)
@@ -227,7 +227,7 @@ class DiesBeforeAnnouncing:
     def _before_call(self, params: dict[str, Any], **_: Any) -> Any:
         body = params.get("body") or b""
         text = body.decode() if isinstance(body, bytes) else str(body)
-        if self.failed or "upload.completed" not in text:
+        if self.failed or "media.linked" not in text:
             return None
         self.failed = True
         raise ConnectionError("the Lambda went away")
@@ -239,7 +239,7 @@ def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
     from app import app
 
     publisher, clock = InMemoryPublisher(), FakeClock(time.time())
-    dies = DiesBeforeAnnouncing()
+    dies = DiesBeforeLinking()
     services.reset(
         Container(
             get_settings(), dies.session, delivery=publisher, clock=clock, sleep=clock.advance

@@ -76,11 +76,11 @@ class World:
 
 @pytest.fixture
 def w() -> World:
-    store, storage, publisher = InMemoryUploadStore(), FakeMultipart(), InMemoryPublisher()
+    publisher = InMemoryPublisher()
+    store, storage = InMemoryUploadStore(outbox=publisher), FakeMultipart()
     clock = FakeClock(T0.timestamp())
     announcer = UploadAnnouncer(
         store=store,
-        publisher=publisher,
         linker=RecordingLinker(),
         clock=clock,
         sleep=lambda s: None,
