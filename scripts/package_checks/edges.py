@@ -59,6 +59,34 @@ def concurrency_problems(template: Template) -> list[str]:
     return found
 
 
+# What a DynamoDB stream source must set: without them a record that keeps
+# failing blocks its shard until the stream drops it (24 h), then is lost.
+_STREAM_SETTINGS = ("BisectBatchOnFunctionError", "MaximumRetryAttempts", "DestinationConfig")
+
+
+def _stream_source_problems(template: Template, where: str, event: Any) -> list[str]:
+    settings = props(event)
+    stream = settings.get("Stream")
+    tables = set(of_type(template, "AWS::DynamoDB::Table"))
+    found = []
+    if not (
+        isinstance(stream, dict)
+        and isinstance(stream.get("Fn::GetAtt"), list)
+        and stream["Fn::GetAtt"][1:] == ["StreamArn"]
+        and refs(stream) & tables
+    ):
+        found.append(
+            f'{where}.Properties.Stream must be {{"Fn::GetAtt": [YourTable, "StreamArn"]}} '
+            "for a table in infra/template.json"
+        )
+    missing = [name for name in _STREAM_SETTINGS if name not in settings]
+    if "ReportBatchItemFailures" not in settings.get("FunctionResponseTypes", []):
+        missing.append("FunctionResponseTypes ReportBatchItemFailures")
+    if missing:
+        found.append(f"{where} (a stream source) lacks {', '.join(missing)}")
+    return found
+
+
 def source_problems(template: Template) -> list[str]:
     """Event sources point at the template's queues, not at a name typed in app.py.
     Chalice writes {"Fn::Sub": arn-with-that-name}; the override must use the same
@@ -68,6 +96,8 @@ def source_problems(template: Template) -> list[str]:
     for name, fn in sorted(functions(template).items()):
         for event_name, event in props(fn).get("Events", {}).items():
             queue = props(event).get("Queue")
+            if event.get("Type") == "DynamoDB":
+                found += _stream_source_problems(template, f"{name}.Events.{event_name}", event)
             if event.get("Type") != "SQS":
                 continue
             if not isinstance(queue, dict) or len(queue) != 1 or not refs(queue) & (working | dead):

@@ -444,6 +444,23 @@ def test_an_sqs_source_not_pointing_at_the_templates_queue_is_named(queue: Any) 
     )
 
 
+def test_a_stream_source_without_its_table_or_failure_handling_is_named() -> None:
+    template = copy.deepcopy(_sound())
+    events = template["Resources"]["Consumer"]["Properties"]["Events"]
+    events["Changes"] = {
+        "Type": "DynamoDB",
+        "Properties": {"Stream": "arn:aws:dynamodb:us-east-1:1:table/typed/stream/x"},
+    }
+    found = check(template)
+    assert any("Consumer.Events.Changes.Properties.Stream must be" in p for p in found)
+    assert any(
+        "Consumer.Events.Changes (a stream source) lacks BisectBatchOnFunctionError, "
+        "MaximumRetryAttempts, DestinationConfig, FunctionResponseTypes ReportBatchItemFailures"
+        in p
+        for p in found
+    )
+
+
 def test_runbook_anchors_are_githubs_heading_ids_outside_code() -> None:
     markdown = "# Ops\n## API 5xx\n```sh\n# not a heading\n```\n### Fan-out failures\n"
     assert anchors(markdown) == {"ops", "api-5xx", "fan-out-failures"}
