@@ -40,8 +40,9 @@ from chalicelib.store.multipart import MultipartStorage
 from chalicelib.store.outbox import Outbox, copy_from_record
 from chalicelib.store.uploads import UploadStore
 from chalicelib.uploads.announce import UploadAnnouncer
-from chalicelib.uploads.completion import S3EventsHandler, UploadCompletion
+from chalicelib.uploads.completion import UploadCompletion
 from chalicelib.uploads.lifecycle import UploadLifecycle
+from chalicelib.uploads.s3_events import S3EventsHandler
 
 
 class Container:
@@ -194,7 +195,11 @@ class Container:
 
     @cached_property
     def s3_events(self) -> S3EventsHandler:
-        return S3EventsHandler(self.upload_completion)
+        return S3EventsHandler(
+            self.upload_completion,
+            media_bucket=self.settings.media_bucket,
+            metrics=EmfMetrics(),
+        )
 
     # ---- realtime ----------------------------------------------------------
     @cached_property

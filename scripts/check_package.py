@@ -76,6 +76,7 @@ def problems(
         *edges.stage_problems(template),
         *edges.concurrency_problems(template),
         *edges.source_problems(template),
+        *edges.queue_policy_problems(template),
     ]
 
 

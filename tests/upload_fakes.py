@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.auth import Role
 from chalicelib.domain.upload_policy import UploadPolicy
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, sources_of
-from chalicelib.domain.uploads import CompletedObject, Source, UploadRecord
+from chalicelib.domain.uploads import CompletedObject, Source, StoredObject, UploadRecord
 from chalicelib.errors import Conflict
 from chalicelib.events import Announcement
 from chalicelib.ids import iso
@@ -77,6 +77,7 @@ class InMemoryUploadStore:
         media_id: str | None = None,
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
+        etag: str | None = None,
         created_before: str | None = None,
         announce: Announce | None = None,
     ) -> UploadRecord | None:
@@ -101,6 +102,8 @@ class InMemoryUploadStore:
             moved = replace(record, upload=upload.model_copy(update=changes))
             if announced is not None:
                 moved = replace(moved, announced=announced)
+            if etag is not None:
+                moved = replace(moved, etag=etag)
             self.records[operation_id] = moved
             if announce is not None:
                 self.outbox.commit(announce(moved))
@@ -141,7 +144,7 @@ class FakeMultipart:
 
     def __init__(self) -> None:
         self.uploads: dict[str, dict[int, UploadPart]] = {}
-        self.objects: dict[str, int] = {}
+        self.objects: dict[str, StoredObject] = {}
         self.aborted: list[str] = []
         self.on_complete: Callable[[str], None] | None = None
         self._next = 0
@@ -166,8 +169,16 @@ class FakeMultipart:
         if self.on_complete is not None:
             self.on_complete(key)
         held = self.uploads.pop(upload_id, {})
-        self.objects[key] = sum(p.size for p in held.values())
-        return CompletedObject(f"https://s3.example/{key}", key, "bucket")
+        stored = self.put_object(key, sum(p.size for p in held.values()), parts=len(held))
+        return CompletedObject(f"https://s3.example/{key}", key, "bucket", stored.etag)
+
+    def put_object(self, key: str, size: int, *, parts: int | None = None) -> StoredObject:
+        """An object as S3 would hold it: a multipart ETag (`"...-N"`) for N parts,
+        a plain one without."""
+        tag = f"{abs(hash((key, size))):032x}"[:32]
+        stored = StoredObject(size, f'"{tag}-{parts}"' if parts else f'"{tag}"')
+        self.objects[key] = stored
+        return stored
 
     def abort(self, key: str, upload_id: str) -> None:
         self.uploads.pop(upload_id, None)
@@ -176,7 +187,7 @@ class FakeMultipart:
     def delete_object(self, key: str) -> None:
         self.objects.pop(key, None)
 
-    def object_size(self, key: str) -> int | None:
+    def head(self, key: str) -> StoredObject | None:
         return self.objects.get(key)
 
     def presign_part(self, key: str, upload_id: str, part_number: int, length: int) -> str:

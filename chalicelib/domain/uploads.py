@@ -39,6 +39,10 @@ class UploadRecord:
     # The id of the request that started it (chalicelib/correlation.py): its S3
     # event, which carries nothing of ours, logs under it.
     correlation_id: str | None = None
+    # The ETag CompleteMultipartUpload returned when the server assembled the
+    # object (REST and Companion); None until then, and for uploads the browser
+    # completes itself (signRequest).
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,33 @@ class ProgressWrite:
 
 @dataclass(frozen=True)
 class CompletedObject:
-    """What S3 assembled: the object's location, key and bucket."""
+    """What S3 assembled: the object's location, key, bucket and ETag."""
 
     location: str
     key: str
     bucket: str
+    etag: str
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 says it holds under a key (HeadObject)."""
+
+    size: int
+    etag: str
+
+
+def etag_fits(upload: Upload, completed_etag: str | None, etag: str) -> bool:
+    """Whether `etag` (S3's, of the object under the upload's key) is the one this
+    upload's completion makes: the ETag CompleteMultipartUpload returned, when the
+    server completed it; otherwise S3's multipart form for the upload's part count
+    (`<hex>-N`), or a plain ETag for a single-request upload (no S3 upload id)."""
+    plain = etag.strip('"')
+    if completed_etag is not None:
+        return plain == completed_etag.strip('"')
+    if not upload.upload_id:
+        return "-" not in plain
+    return plain.endswith(f"-{upload.part_count}")
 
 
 def not_found() -> NotFound:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.uploads import CompletedObject
+from chalicelib.domain.uploads import CompletedObject, StoredObject
 from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.models import UploadPart
 from chalicelib.store.aws_errors import AwsError, error_code, translate
@@ -96,15 +96,19 @@ class MultipartStorage:
                     code="invalid_parts",
                 ) from None
             if code == "NoSuchUpload":
-                if self.object_size(key) is not None:
+                stored = self.head(key)
+                if stored is not None:
                     # Completed already (a retried request): the object is there.
-                    return CompletedObject(self._location(key), key, self.bucket)
+                    return CompletedObject(self._location(key), key, self.bucket, stored.etag)
                 raise Conflict("S3 no longer holds this upload", code="upload_not_open") from None
             raise self._unavailable(exc, "complete") from None
         except BotoCoreError as exc:
             raise self._unavailable(exc, "complete") from None
         return CompletedObject(
-            str(response.get("Location") or self._location(key)), key, self.bucket
+            str(response.get("Location") or self._location(key)),
+            key,
+            self.bucket,
+            str(response.get("ETag", "")),
         )
 
     def abort(self, key: str, upload_id: str) -> None:
@@ -127,7 +131,8 @@ class MultipartStorage:
         except (ClientError, BotoCoreError) as exc:
             raise self._unavailable(exc, "delete") from None
 
-    def object_size(self, key: str) -> int | None:
+    def head(self, key: str) -> StoredObject | None:
+        """What S3 holds under the key (one HeadObject), or None."""
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
@@ -136,7 +141,7 @@ class MultipartStorage:
             raise self._unavailable(exc, "head") from None
         except BotoCoreError as exc:
             raise self._unavailable(exc, "head") from None
-        return int(head["ContentLength"])
+        return StoredObject(size=int(head["ContentLength"]), etag=str(head.get("ETag", "")))
 
     # ---- presigning (local computation, no S3 call) ------------------------
     def presign_part(self, key: str, upload_id: str, part_number: int, length: int) -> str:

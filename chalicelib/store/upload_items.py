@@ -77,6 +77,7 @@ def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
         last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
         announced=bool(item.get("announced", True)),
         correlation_id=item.get("correlationId"),
+        etag=item.get("etag"),
     )
 
 

@@ -149,6 +149,7 @@ class UploadStore:
         media_id: str | None = None,
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
+        etag: str | None = None,
         created_before: str | None = None,
         announce: Announce | None = None,
     ) -> UploadRecord | None:
@@ -162,6 +163,7 @@ class UploadStore:
             ATTRIBUTES["media_id"]: media_id,
             ATTRIBUTES["bytes_uploaded"]: bytes_uploaded,
             "announced": announced,
+            "etag": etag,
         }
         set_now = {name: value for name, value in changes.items() if value is not None}
         if announce is not None:

@@ -1,37 +1,29 @@
 """Completion: S3's ObjectCreated notifications (through SQS) become completed
 uploads, and the sweep closes uploads left open too long.
 
+An S3 event is a claim, checked against S3 before anything is recorded: the
+object must exist (one HeadObject) with the size the event names, the size the
+upload declared and the ETag the upload's completion made. A claim that does
+not hold (an event sent before the client completed, a forged or stale one)
+changes nothing and is reported as `Dropped`, which the SQS side logs once and
+counts (chalicelib/uploads/s3_events.py).
+
 Completion is idempotent by conditional writes and is the only path to
 `completed`: duplicate, late and out-of-order deliveries change nothing.
-
-One SQS message carries one S3 notification, which may hold several records.
-Powertools' batch processor reports a message back as a batch item failure
-only when handling it raised an error worth retrying, so one bad record does
-not redeliver the others (the event source mapping has
-`ReportBatchItemFailures`). Messages we cannot read, test events and keys we
-did not issue are logged and dropped: retrying them could never succeed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
-from urllib.parse import unquote_plus
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes import S3Event, SQSRecord
+from typing import Literal
 
 from chalicelib.clock import Clock, utc
-from chalicelib.correlation import adopt, adopt_sqs
+from chalicelib.correlation import adopt
 from chalicelib.domain.upload_policy import UploadPolicy, media_id_for, parse_key
 from chalicelib.domain.upload_states import can_move
-from chalicelib.errors import DomainError
+from chalicelib.domain.uploads import UploadRecord, etag_fits
 from chalicelib.ids import iso
 from chalicelib.logging import logger
 from chalicelib.models import MediaFile, Upload
@@ -41,6 +33,19 @@ from chalicelib.uploads.ports import MediaRecords, MultipartObjects, UploadRecor
 # How long after completing an upload a redelivered S3 event may announce it
 # again; well under the queue's visibility timeout (180 s), well over a handler's run.
 ANNOUNCE_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """An S3 event that changes nothing and never will, so retrying it is
+    pointless: `reason` is the metric's dimension, `message` the log line."""
+
+    reason: str
+    message: str
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+Outcome = Literal["completed", "failed", "duplicate"] | Dropped
 
 
 class UploadCompletion:
@@ -61,18 +66,15 @@ class UploadCompletion:
         self._policy = policy
         self._clock = clock
 
-    def object_created(self, key: str, size: int) -> str:
-        """Handle one S3 ObjectCreated notification. Returns what happened
-        ("completed", "failed", "duplicate", "ignored")."""
+    def object_created(self, key: str, size: int) -> Outcome:
+        """Handle one S3 ObjectCreated notification for `key` of `size` bytes."""
         parsed = parse_key(key)
         if parsed is None:
-            logger.warning("object created under a key we did not issue", extra={"key": key})
-            return "ignored"
+            return Dropped("foreign_key", "object created under a key we did not issue")
         user_id, operation_id = parsed
         record = self._store.get(operation_id)
         if record is None or record.upload.user_id != user_id or record.upload.key != key:
-            logger.warning("object created for an unknown upload", extra={"key": key})
-            return "ignored"
+            return Dropped("unknown_upload", "object created for an unknown upload")
         # What follows (and the events it publishes) belongs to the request that
         # started the upload.
         adopt(record.correlation_id)
@@ -89,24 +91,50 @@ class UploadCompletion:
                 "object event for a closed upload", extra={"key": key, "status": upload.status}
             )
             return "duplicate"
-        if size != upload.size:
-            failed = self._fail(upload, "size_mismatch")
-            logger.warning(
-                "uploaded object size differs from the declared size",
-                extra={"key": key, "declared": upload.size, "actual": size},
+        return self._verified(record, size)
+
+    def _verified(self, record: UploadRecord, size: int) -> Outcome:
+        """Complete (or fail) an open upload, if S3 holds what the event claims."""
+        upload = record.upload
+        key = upload.key
+        stored = self._storage.head(key)
+        if stored is None:
+            return Dropped("object_absent", "S3 holds no object for this event", {"size": size})
+        facts = {"event_size": size, "size": stored.size, "declared": upload.size}
+        if stored.size != size:
+            return Dropped("size_not_in_s3", "the event's size is not the object's size", facts)
+        fits = etag_fits(upload, record.etag, stored.etag)
+        if record.etag is not None and not fits:
+            return Dropped(
+                "etag_mismatch",
+                "the object is not the one the upload's completion assembled",
+                {"etag": stored.etag, "expected": record.etag},
             )
+        if stored.size != upload.size:
+            failed = self._fail(upload, "size_mismatch")
+            logger.warning("uploaded object size differs from the declared size", extra=facts)
             # The upload failed, so no media record will ever point at this
             # object: keeping it would only cost storage nobody can see.
             self._storage.delete_object(key)
             return "failed" if failed else "duplicate"
+        if not fits:
+            return Dropped(
+                "etag_mismatch",
+                "the object's ETag is not the one this upload's completion makes",
+                {"etag": stored.etag, "parts": upload.part_count},
+            )
+        return self._complete(upload, stored.size)
+
+    def _complete(self, upload: Upload, size: int) -> Outcome:
         now = utc(self._clock)
+        operation_id = upload.operation_id
         media = MediaFile(
             media_id=media_id_for(operation_id),
-            user_id=user_id,
+            user_id=upload.user_id,
             filename=upload.filename,
             content_type=upload.content_type,
             size=size,
-            key=key,
+            key=upload.key,
             operation_id=operation_id,
             created_at=now,
             links=[],
@@ -141,11 +169,16 @@ class UploadCompletion:
             if record is None or not can_move(record.upload.status, "failed"):
                 continue
             upload = record.upload
-            size = self._storage.object_size(upload.key)
-            if size is not None:
+            stored = self._storage.head(upload.key)
+            if stored is not None:
                 # S3 assembled it but the event was lost: finish it instead.
-                self.object_created(upload.key, size)
-                continue
+                outcome = self.object_created(upload.key, stored.size)
+                if not isinstance(outcome, Dropped):
+                    continue
+                # An object this upload's completion did not make: nothing will
+                # ever point at it.
+                logger.warning(outcome.message, extra={"key": upload.key, **outcome.details})
+                self._storage.delete_object(upload.key)
             self._storage.abort(upload.key, upload.upload_id)
             if self._fail(upload, "expired", created_before=cutoff):
                 expired += 1
@@ -168,77 +201,3 @@ class UploadCompletion:
             return False
         self._announcer.failed(moved, reason)
         return True
-
-
-# ---- the SQS side ------------------------------------------------------------
-
-
-class ObjectCreatedHandler(Protocol):
-    def object_created(self, key: str, size: int) -> str: ...
-
-
-def s3_records(body: str) -> list[tuple[str, int]]:
-    """(key, size) of every ObjectCreated record in one SQS message body.
-    S3 URL-encodes keys in notifications (a space arrives as `+`)."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        logger.warning("dropping an SQS message that is not JSON")
-        return []
-    if not isinstance(document, dict):
-        return []
-    found: list[tuple[str, int]] = []
-    if isinstance(document.get("Records"), list):
-        for record in S3Event(document).records:
-            try:
-                if not record.event_name.startswith("ObjectCreated:"):
-                    continue
-                obj = record.s3.get_object
-                key, size = obj.key, obj["size"]
-            except (KeyError, TypeError, AttributeError):
-                continue  # not a record S3 would send
-            # The size is compared with the declared one: only a real integer.
-            if isinstance(key, str) and type(size) is int:
-                found.append((unquote_plus(key), size))
-    if not found and document.get("Event") != "s3:TestEvent":
-        logger.warning("dropping an SQS message without ObjectCreated records")
-    return found
-
-
-class S3EventsHandler:
-    """The `s3_events` Lambda's work: one SQS batch of S3 notifications."""
-
-    def __init__(self, uploads: ObjectCreatedHandler) -> None:
-        self._uploads = uploads
-        # The whole batch failing is reported item by item, like a partial
-        # failure, rather than raised: SQS redelivers exactly those messages.
-        self._processor = BatchProcessor(
-            event_type=EventType.SQS, raise_on_entire_batch_failure=False
-        )
-
-    def handle(self, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
-        """Handle Lambda's SQS event; return its partial-batch response."""
-        response = process_partial_response(
-            event=dict(event), record_handler=self._message, processor=self._processor
-        )
-        failures = response["batchItemFailures"]
-        return {
-            "batchItemFailures": [{"itemIdentifier": str(f["itemIdentifier"])} for f in failures]
-        }
-
-    def _message(self, record: SQSRecord) -> None:
-        # Powertools passes the message as `record`.
-        adopt_sqs(record.raw_event)
-        for key, size in s3_records(record.body):
-            try:
-                outcome = self._uploads.object_created(key, size)
-            except DomainError as err:
-                if not err.retryable and err.status < 500:
-                    logger.warning("dropping an S3 event", extra={"code": err.code})
-                    continue
-                logger.exception("S3 event failed; SQS will redeliver it")
-                raise
-            except Exception:
-                logger.exception("S3 event failed; SQS will redeliver it")
-                raise
-            logger.info("object created", extra={"key": key, "outcome": outcome})

@@ -192,6 +192,12 @@ class UploadLifecycle:
             # missing parts (or abort) and complete again.
             self._store.transition(upload.operation_id, "uploading", updated_at=self._now())
             raise
+        # The S3 event is checked against this ETag before anything is recorded,
+        # so only the object this completion assembled completes the upload. If
+        # the event won the race, the upload is completed already: nothing to do.
+        self._store.transition(
+            upload.operation_id, "completing", updated_at=self._now(), etag=completed.etag or None
+        )
         return moved.upload, completed
 
     def completing_in_browser(self, record: UploadRecord) -> Upload:
@@ -205,7 +211,7 @@ class UploadLifecycle:
         itself (a browser-created upload)."""
         upload = record.upload
         require_move(upload.status, "aborted")
-        if upload.status == "completing" and self._storage.object_size(upload.key) is not None:
+        if upload.status == "completing" and self._storage.head(upload.key) is not None:
             # S3 assembled it already; its event will complete the upload.
             raise Conflict("the upload has completed in S3", code="upload_not_open")
         moved = self._move(upload, "aborted", reason="aborted", announce=self._announcer.abort())

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from chalicelib.auth import Role
 from chalicelib.domain.upload_states import UploadStatus
-from chalicelib.domain.uploads import CompletedObject, Source, UploadRecord
+from chalicelib.domain.uploads import CompletedObject, Source, StoredObject, UploadRecord
 from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
 
@@ -41,6 +41,7 @@ class UploadRecords(Protocol):
         media_id: str | None = None,
         bytes_uploaded: int | None = None,
         announced: bool | None = None,
+        etag: str | None = None,
         created_before: str | None = None,
         announce: Announce | None = None,
     ) -> UploadRecord | None:
@@ -72,7 +73,7 @@ class MultipartObjects(Protocol):
 
     def delete_object(self, key: str) -> None: ...
 
-    def object_size(self, key: str) -> int | None: ...
+    def head(self, key: str) -> StoredObject | None: ...
 
     def presign_part(self, key: str, upload_id: str, part_number: int, length: int) -> str: ...
 

@@ -1,8 +1,9 @@
 """Where requests come in and work queues up: JSON access logs with the request id
 on every API stage, throttling on the WebSocket stage, server access logs on
 every bucket clients read or write through presigned URLs, reserved concurrency
-on the functions that drain queues or run on a schedule, and event sources wired
-to the template's own queues."""
+on the functions that drain queues or run on a schedule, event sources wired
+to the template's own queues, and queues a bucket notifies accepting that bucket
+of this account only."""
 
 from __future__ import annotations
 
@@ -109,4 +110,55 @@ def source_problems(template: Template) -> list[str]:
         variables = template.get("Globals", {}).get("Function", {}).get("Environment", {})
         if "WEBSOCKET_ENDPOINT" not in variables.get("Variables", {}):
             found.append("Globals lack WEBSOCKET_ENDPOINT for the WebSocket API")
+    return found
+
+
+def _bucket_arn(bucket: Any) -> Any:
+    """The bucket's ARN as the template can spell it without naming the bucket
+    resource (which depends on the queue policy: a reference would be a cycle)."""
+    name = props(bucket).get("BucketName")
+    prefix = "arn:${AWS::Partition}:s3:::"
+    sub = name.get("Fn::Sub") if isinstance(name, dict) else None
+    if isinstance(sub, str):
+        return {"Fn::Sub": prefix + sub}
+    if isinstance(sub, list) and len(sub) == 2 and isinstance(sub[0], str):
+        return {"Fn::Sub": [prefix + sub[0], sub[1]]}
+    return None
+
+
+def _s3_statements(template: Template, queue: str) -> list[dict[str, Any]]:
+    """The statements of the queue's policies that let S3 send to it."""
+    return [
+        statement
+        for policy in of_type(template, "AWS::SQS::QueuePolicy").values()
+        if queue in refs(props(policy).get("Queues"))
+        for statement in props(policy).get("PolicyDocument", {}).get("Statement", [])
+        if statement.get("Effect") == "Allow"
+        and statement.get("Principal") == {"Service": "s3.amazonaws.com"}
+    ]
+
+
+def queue_policy_problems(template: Template) -> list[str]:
+    """Each queue a bucket notifies accepts S3's messages from that bucket of this
+    account only (aws:SourceArn, aws:SourceAccount): otherwise any bucket can put
+    claims on the queue."""
+    found: list[str] = []
+    for name, bucket in sorted(of_type(template, "AWS::S3::Bucket").items()):
+        configs = props(bucket).get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        for queue in sorted({q for c in configs for q in refs(c.get("Queue"))}):
+            arn = _bucket_arn(bucket)
+            if arn is None:
+                found.append(f"{name} needs a BucketName (Fn::Sub) so {queue}'s policy can name it")
+                continue
+            statements = _s3_statements(template, queue)
+            if not statements:
+                found.append(f"no queue policy lets {name} send to {queue}")
+            for statement in statements:
+                condition = statement.get("Condition", {})
+                account = condition.get("StringEquals", {}).get("aws:SourceAccount")
+                arns = condition.get("ArnEquals") or condition.get("ArnLike") or {}
+                if account != {"Ref": "AWS::AccountId"}:
+                    found.append(f"{queue}'s policy must require aws:SourceAccount = this account")
+                if arns.get("aws:SourceArn") != arn:
+                    found.append(f"{queue}'s policy must require aws:SourceArn = {name}'s ARN")
     return found

@@ -150,10 +150,13 @@ def _reopen(w: World, record: UploadRecord) -> None:
 
 
 def _object_created(w: World, record: UploadRecord) -> None:
+    # S3 holds the assembled object, as the event says (it is checked).
+    w.storage.put_object(record.upload.key, SIZE, parts=record.upload.part_count)
     w.completion.object_created(record.upload.key, SIZE)
 
 
 def _wrong_size(w: World, record: UploadRecord) -> None:
+    w.storage.put_object(record.upload.key, SIZE - 1, parts=record.upload.part_count)
     w.completion.object_created(record.upload.key, SIZE - 1)
 
 
