@@ -72,13 +72,19 @@ pytest: $(STAMP)
 
 # What the browser tests need beyond Python: Debian's Chromium, installed with
 # apt-get where we are root (CI is); elsewhere the browser tests skip and say
-# why. And the npm packages below.
+# why. Then curl, for the local stack's curl tests. And the npm packages below.
 browser-deps: npm-deps
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "browser-deps: installing chromium"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "browser-deps: not root: Chromium not installed, the browser tests will skip"; fi
+	@# The local-stack tests PUT parts with real curl (docs/local-stack.md).
+	@if command -v curl >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "browser-deps: installing curl"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
+	else echo "browser-deps: curl not found and not root: the curl tests will fail"; fi
 
 # The npm workspace (package.json, package-lock.json, into the gitignored
 # node_modules/): the client package packages/client (linked in as
