@@ -16,7 +16,7 @@ from chalicelib import services
 from chalicelib.aws_clients import process_session
 from course_media_ops.cli import Context, app
 from course_media_ops.render import Output
-from course_media_ops.target import Target, deployed
+from course_media_ops.target import TABLES, Target, deployed
 from devstack.provision import load_template, physical_name
 from tests.conftest import REGION, auth, token_for
 from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
@@ -339,10 +339,5 @@ def test_the_operator_container_works_in_the_stacks_region(aws: dict[str, str]) 
     assert target.container.settings.aws_region == "eu-west-1"
 
 
-_TABLES = {
-    "CoursesTable": "c",
-    "MediaTable": "m",
-    "UploadsTable": "u",
-    "ConnectionsTable": "k",
-    "EventsTable": "e",
-}
+# Every table the app's settings name, whatever the template has grown to.
+_TABLES = {logical: logical.lower() for logical in TABLES.values()}
