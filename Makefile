@@ -13,7 +13,7 @@ OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-.PHONY: install run test lint typecheck package docs pytest browser-deps npm-deps clean
+.PHONY: install run test lint typecheck package docs pytest browser-deps media-deps npm-deps clean
 
 # uv installs the same pinned set as pip would, in seconds instead of the
 # minutes pip takes here, which keeps a fresh clone's first `make run` short.
@@ -38,6 +38,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory typecheck
 	@$(MAKE) --no-print-directory package
 	@$(MAKE) --no-print-directory browser-deps
+	@$(MAKE) --no-print-directory media-deps
 	@$(MAKE) --no-print-directory pytest
 
 lint: $(STAMP)
@@ -85,6 +86,16 @@ browser-deps: npm-deps
 	  echo "browser-deps: installing curl"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
 	else echo "browser-deps: curl not found and not root: the curl tests will fail"; fi
+
+# Debian's FFmpeg: the processing tests make their media files with ffmpeg and
+# compare with ffprobe. Installed with apt-get where we are root (CI is);
+# elsewhere those tests skip and say why. (Processing itself needs only PyAV.)
+media-deps:
+	@if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "media-deps: installing ffmpeg"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	else echo "media-deps: not root: ffmpeg not installed, the processing tests will skip"; fi
 
 # The npm workspace (package.json, package-lock.json, into the gitignored
 # node_modules/): the client package packages/client (linked in as

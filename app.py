@@ -24,6 +24,7 @@ from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
 from chalicelib.routes import health, uppy_signer
 from chalicelib.routes import media as media_routes
+from chalicelib.routes import playback as playback_routes
 from chalicelib.routes import uploads as upload_routes
 from chalicelib.routes import uppy as uppy_routes
 from chalicelib.services import container
@@ -40,6 +41,7 @@ app.register_middleware(http_middleware, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(course_routes.bp)
 app.register_blueprint(media_routes.bp)
+app.register_blueprint(playback_routes.bp)
 app.register_blueprint(upload_routes.bp)
 app.register_blueprint(uppy_routes.bp)
 app.register_blueprint(uppy_signer.bp)

@@ -19,6 +19,7 @@ from chalicelib.clock import Sleep
 from chalicelib.management_api import SignedHttpTransport
 from chalicelib.settings import Settings, SettingsError
 from chalicelib.store.dynamo import Table
+from chalicelib.store.playback_urls import SecretReader
 
 if TYPE_CHECKING:
     # The boto3 stubs are a dev dependency: the Lambda package has no
@@ -73,6 +74,12 @@ class AwsClients:
             )
         )
         return self._session.client("s3", endpoint_url=endpoint, config=config)
+
+    @cached_property
+    def secrets(self) -> SecretReader:
+        """Secrets Manager (the playback signing key), built on first use only."""
+        client: SecretReader = self._session.client("secretsmanager", config=self._config)
+        return client
 
     def connections_transport(self) -> SignedHttpTransport:
         """The @connections HTTP exchange, signed with the session's credentials."""

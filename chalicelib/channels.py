@@ -8,6 +8,8 @@ The messages themselves are in chalicelib/events.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chalicelib.models import ChapterTarget, Upload, UploadTarget
 
 # ---- channels: one naming rule, one routing rule per scope -----------------
@@ -38,6 +40,12 @@ def chapter_channels(course_id: str) -> list[str]:
     return [course_channel(course_id)]
 
 
+def course_deleted_channels(course_id: str, member_ids: Sequence[str]) -> list[str]:
+    """course.deleted goes to the course and to each member's own channel, so
+    a member not watching the course still learns it is gone."""
+    return [course_channel(course_id), *(user_channel(user_id) for user_id in member_ids)]
+
+
 # ---- resources: the REST paths an event changed -----------------------------
 
 
@@ -55,6 +63,10 @@ def chapter_paths(course_id: str, chapter_id: str) -> list[str]:
         f"/courses/{course_id}/chapters",
         f"/courses/{course_id}/chapters/{chapter_id}",
     ]
+
+
+def course_paths(course_id: str) -> list[str]:
+    return ["/courses", f"/courses/{course_id}"]
 
 
 def target_course(target: UploadTarget) -> str | None:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.auth import ROLES, WRITERS, Role
-from chalicelib.channels import chapter_channels, chapter_paths, course_channel
+from chalicelib.channels import chapter_channels, chapter_paths, course_channel, course_paths
 from chalicelib.clock import Clock, stamp
 from chalicelib.domain.courses import CourseRecord, CourseSnapshot
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, VersionConflict
-from chalicelib.events import Announcement, ChapterData, ChapterUpdated
+from chalicelib.events import Announcement, ChapterData, ChapterUpdated, CourseData, CourseUpdated
 from chalicelib.ids import new_id
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member
@@ -34,15 +36,27 @@ class CourseRepository(Protocol):
     def role_of(self, course_id: str, user_id: str) -> Role | None: ...
     def get_chapter(self, course_id: str, chapter_id: str) -> Chapter | None: ...
     def list_chapters(self, course_id: str) -> list[Chapter]: ...
-    def load(self, course_id: str) -> CourseSnapshot | None: ...
+    def load(self, course_id: str, *, deleting: bool = False) -> CourseSnapshot | None: ...
+    def list_members(self, course_id: str) -> list[Member]: ...
     def create_course(self, course: CourseRecord) -> None: ...
-    def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None: ...
+    def set_role(
+        self, course_id: str, user_id: str, role: Role, previous: Role | None, at: datetime
+    ) -> None: ...
     def remove_member(self, course_id: str, user_id: str, previous: Role) -> None: ...
     def next_position(self, course_id: str) -> int: ...
     def put_chapter(self, chapter: Chapter, announce: Sequence[Announcement] = ()) -> None: ...
     def replace_chapter(
         self, chapter: Chapter, expected_version: int, announce: Sequence[Announcement] = ()
     ) -> None: ...
+    def rename(
+        self,
+        course_id: str,
+        title: str,
+        expected_version: int,
+        at: datetime,
+        announce: Sequence[Announcement] = (),
+    ) -> None: ...
+    def touch_members(self, course_id: str, at: datetime) -> None: ...
 
 
 class AccessRevoker(Protocol):
@@ -55,13 +69,15 @@ def course_not_found() -> NotFound:
     return NotFound("course not found", code="course_not_found")
 
 
-def _course(snapshot: CourseSnapshot) -> Course:
+def course_view(snapshot: CourseSnapshot) -> Course:
     c = snapshot.course
     return Course(
         course_id=c.course_id,
         title=c.title,
         created_by=c.created_by,
         created_at=c.created_at,
+        updated_at=c.updated_at,
+        version=c.version,
         members=snapshot.members,
         chapters=snapshot.chapters,
     )
@@ -116,21 +132,60 @@ class CourseService:
 
     # ---- courses -------------------------------------------------------------
     def create_course(self, user_id: str, title: str) -> Course:
-        record = CourseRecord(new_id("c"), title, user_id, stamp(self._clock))
+        now = stamp(self._clock)
+        record = CourseRecord(new_id("c"), title, user_id, now, now, version=1)
         self._store.create_course(record)
-        return _course(CourseSnapshot(record, [Member(user_id=user_id, role="owner")], []))
+        return course_view(CourseSnapshot(record, [Member(user_id=user_id, role="owner")], []))
 
     def get_course(self, course_id: str, user_id: str) -> Course:
         snapshot = self._store.load(course_id)
         if snapshot is None or not any(m.user_id == user_id for m in snapshot.members):
             raise course_not_found()
-        return _course(snapshot)
+        return course_view(snapshot)
+
+    def rename_course(self, course_id: str, actor: str, *, version: int, title: str) -> Course:
+        """Retitle a course the writer read at `version`; a stale version is a
+        VersionConflict (409) and writes nothing. The course moves to the top
+        of every member's course list."""
+        self.require_role(course_id, actor, WRITERS)
+        snapshot = self._store.load(course_id)
+        if snapshot is None:
+            raise course_not_found()
+        if snapshot.course.version != version:
+            raise VersionConflict(
+                "the course changed since that version",
+                details=[{"expected": version, "current": snapshot.course.version}],
+            )
+        now = stamp(self._clock)
+        record = replace(snapshot.course, title=title, version=version + 1, updated_at=now)
+        course = course_view(replace(snapshot, course=record))
+        event = CourseUpdated.new(
+            CourseData(course=course), course_id=course_id, resources=course_paths(course_id)
+        )
+        # The rename commits with its event; a concurrent chapter change makes
+        # the event's chapters one step old, and its own chapter.updated follows.
+        announce = [Announcement.of(event, [course_channel(course_id)])]
+        self._store.rename(course_id, title, version, now, announce)
+        self._touch(course_id, now)
+        return course
+
+    def _touch(self, course_id: str, at: datetime) -> None:
+        try:
+            self._store.touch_members(course_id, at)
+        except Exception:
+            # The rename is committed; a course list left in the old order
+            # is put right by the next change, so this is logged, not raised.
+            logger.exception("could not reorder the members' course lists", courseId=course_id)
 
     # ---- members -------------------------------------------------------------
+    def list_members(self, course_id: str, user_id: str) -> list[Member]:
+        self.require_role(course_id, user_id, MEMBERS)
+        return self._store.list_members(course_id)
+
     def set_member(self, course_id: str, actor: str, user_id: str, role: Role) -> Member:
         self.require_role(course_id, actor, OWNERS)
         previous = self._store.role_of(course_id, user_id)
-        self._store.set_role(course_id, user_id, role, previous)
+        self._store.set_role(course_id, user_id, role, previous, stamp(self._clock))
         return Member(user_id=user_id, role=role)
 
     def remove_member(self, course_id: str, actor: str, user_id: str) -> None:

@@ -24,6 +24,7 @@ from chalicelib.client_messages import CLIENT_MESSAGE
 from chalicelib.ids import new_id, utcnow
 from chalicelib.models import (
     Chapter,
+    Course,
     MediaFile,
     Timestamp,
     Upload,
@@ -65,6 +66,10 @@ class MediaLinkData(WireModel):
 
 class ChapterData(WireModel):
     chapter: Chapter
+
+
+class CourseData(WireModel):
+    course: Course
 
 
 class SubscribedData(WireModel):
@@ -208,6 +213,28 @@ class ChapterUpdated(Envelope):
     data: ChapterData | None
 
 
+class ChapterDeleted(Envelope):
+    """`chapter` is the chapter as it was when deleted, items included."""
+
+    durable = True
+    type: Literal["chapter.deleted"] = "chapter.deleted"
+    data: ChapterData | None
+
+
+class CourseUpdated(Envelope):
+    durable = True
+    type: Literal["course.updated"] = "course.updated"
+    data: CourseData | None
+
+
+class CourseDeleted(Envelope):
+    """`course` is the course as it was when its deletion began."""
+
+    durable = True
+    type: Literal["course.deleted"] = "course.deleted"
+    data: CourseData | None
+
+
 class Subscribed(Envelope):
     type: Literal["subscribed"] = "subscribed"
     data: SubscribedData | None
@@ -242,6 +269,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     MediaLinked,
     MediaUnlinked,
     ChapterUpdated,
+    ChapterDeleted,
+    CourseUpdated,
+    CourseDeleted,
     Subscribed,
     Unsubscribed,
     Pong,
@@ -258,6 +288,9 @@ AnyEvent = Annotated[
     | MediaLinked
     | MediaUnlinked
     | ChapterUpdated
+    | ChapterDeleted
+    | CourseUpdated
+    | CourseDeleted
     | Subscribed
     | Unsubscribed
     | Pong

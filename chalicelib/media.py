@@ -3,27 +3,19 @@ and deletion that refuses while a chapter still shows the file."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-from typing import Annotated, Protocol
-
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from typing import Protocol
 
 from chalicelib.domain.media import LibraryPosition, MediaPage
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.ids import ResourceId, UserId
+from chalicelib.domain.pages import PagePosition
+from chalicelib.errors import NotFound
 from chalicelib.models import MediaFile
-
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
+from chalicelib.pages import MAX_PAGE_SIZE, PAGE_SIZE, PageTokens
 
 
 class MediaRepository(Protocol):
     def put_if_absent(self, media: MediaFile) -> bool: ...
     def get(self, media_id: str) -> MediaFile | None: ...
+    def get_many(self, media_ids: list[str]) -> list[MediaFile]: ...
     def list_by_owner(
         self, user_id: str, limit: int, after: LibraryPosition | None = None
     ) -> MediaPage: ...
@@ -33,69 +25,6 @@ class MediaRepository(Protocol):
 class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
     def download_url(self, key: str, filename: str) -> str: ...
-
-
-_Stamp = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9T:.Z+-]+$")]
-
-
-class _PageToken(BaseModel):
-    """Where a library page ended. It names the owner, so a token can only
-    continue the library it came from; the owner's id is never taken from it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    u: UserId
-    m: ResourceId
-    c: _Stamp
-
-
-# A truncated HMAC-SHA256: 128 bits is far past guessing within any rate limit,
-# and keeps tokens short enough for a query string.
-_MAC_BYTES = 16
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def page_token_key(secret: str) -> bytes:
-    """The key page tokens are signed with, derived from a deployment secret so
-    the secret itself never signs two kinds of thing."""
-    return hmac.new(secret.encode(), b"course-media/page-token/v1", hashlib.sha256).digest()
-
-
-class PageTokens:
-    """Signed page positions: `{payload}.{mac}`. A token the server did not
-    issue, or one edited by a single character, fails the MAC and is a 400,
-    so no client can start a page at a position of its choosing."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def _mac(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
-
-    def encode(self, user_id: str, last: LibraryPosition) -> str:
-        token = _PageToken(u=user_id, m=last.media_id, c=last.created_at)
-        payload = _b64(json.dumps(token.model_dump(), separators=(",", ":")).encode())
-        return f"{payload}.{self._mac(payload)}"
-
-    def decode(self, user_id: str, token: str) -> LibraryPosition:
-        bad = InvalidInput("nextToken is not valid", code="invalid_next_token")
-        payload, dot, mac = token.partition(".")
-        if len(token) > 1024 or not dot or not hmac.compare_digest(mac, self._mac(payload)):
-            raise bad
-        try:
-            parsed = _PageToken.model_validate_json(_unb64(payload))
-        except (binascii.Error, ValueError, ValidationError):
-            raise bad from None
-        if parsed.u != user_id:
-            raise bad
-        return LibraryPosition(media_id=parsed.m, created_at=parsed.c)
 
 
 class MediaService:
@@ -114,9 +43,15 @@ class MediaService:
     def library(
         self, user_id: str, limit: int = PAGE_SIZE, next_token: str | None = None
     ) -> tuple[list[MediaFile], str | None]:
-        start = self._tokens.decode(user_id, next_token) if next_token else None
+        start = None
+        if next_token:
+            position = self._tokens.decode(user_id, next_token)
+            start = LibraryPosition(media_id=position.item_id, created_at=position.at)
         page = self._store.list_by_owner(user_id, min(limit, MAX_PAGE_SIZE), start)
-        token = self._tokens.encode(user_id, page.last) if page.last else None
+        token = None
+        if page.last:
+            last = PagePosition(item_id=page.last.media_id, at=page.last.created_at)
+            token = self._tokens.encode(user_id, last)
         return page.items, token
 
     def with_download_url(self, media_id: str, user_id: str) -> MediaFile:

@@ -107,8 +107,24 @@ class Course(WireModel):
     title: str
     created_by: str
     created_at: Timestamp
+    # The course's own record (its title): `version` is what `PATCH` names,
+    # `updatedAt` when it last changed. Chapters and members carry their own.
+    updated_at: Timestamp
+    version: int
     members: list[Member]
     chapters: list[Chapter]
+
+
+class CourseSummary(WireModel):
+    """A course in the caller's course list, with the caller's role in it."""
+
+    course_id: str
+    title: str
+    role: Role
+    created_by: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    version: int
 
 
 class MediaLink(WireModel):
@@ -140,6 +156,17 @@ class MediaFile(WireModel):
     # A JPEG poster frame exists as its own object (chalicelib/domain/media.poster_key).
     has_poster: bool = False
     download_url: str | None = None
+
+
+class Playback(WireModel):
+    """What a course member's player needs: a short-lived URL that serves HTTP
+    Range requests (so a <video> element seeks) and the poster's, if any."""
+
+    url: str
+    content_type: str
+    size: int
+    expires_at: Timestamp
+    poster_url: str | None
 
 
 class UploadPart(WireModel):

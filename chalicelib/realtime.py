@@ -109,7 +109,8 @@ class LiveAccess:
     """What the server sends one connection outside a broadcast: replies, in
     order, and the end of a user's subscription to a channel. The course service
     ends a removed member's access through it, so it needs neither that service
-    nor the realtime service that asks the course service about memberships."""
+    nor the realtime service that asks the course service about memberships;
+    a course's deletion ends every subscription to its channel through it."""
 
     def __init__(
         self, connections: ConnectionRepository, fanout: FanOut, max_message_bytes: int
@@ -129,8 +130,16 @@ class LiveAccess:
         """End a user's subscriptions to `channel` (a member removed from a
         course): each of their connections gets `unsubscribed` and no further
         events of the channel. Returns how many connections were affected."""
+        return self._end(self._connections.subscribers(channel, user_id), channel)
+
+    def end_channel(self, channel: str) -> int:
+        """End every subscription to `channel` (a deleted course), whoever
+        holds it: each connection gets `unsubscribed`. Returns how many."""
+        return self._end(self._connections.connections_on(channel), channel)
+
+    def _end(self, connection_ids: Sequence[str], channel: str) -> int:
         revoked = 0
-        for connection_id in self._connections.subscribers(channel, user_id):
+        for connection_id in connection_ids:
             try:
                 self._connections.unsubscribe(connection_id, channel)
             except NotFound:

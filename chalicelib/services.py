@@ -19,14 +19,16 @@ from chalicelib.auth import Caller, TokenVerifier, bearer_token
 from chalicelib.aws_clients import AwsClients, process_session
 from chalicelib.broadcast import BroadcastDelivery, ChannelDelivery, Counters, FanOut
 from chalicelib.clock import Clock, Sleep
+from chalicelib.course_features import CourseFeatures
 from chalicelib.courses import CourseService
 from chalicelib.delivery import OutboxConsumer, OutboxPublisher
 from chalicelib.domain.upload_policy import UploadPolicy
 from chalicelib.events import Envelope
 from chalicelib.linking import LinkService
 from chalicelib.management_api import ConnectionsApi, Transport
-from chalicelib.media import MediaService, PageTokens, page_token_key
+from chalicelib.media import MediaService
 from chalicelib.metrics import EmfMetrics
+from chalicelib.pages import PageTokens, page_token_key
 from chalicelib.progress import ProgressTracker
 from chalicelib.publisher import Publisher
 from chalicelib.realtime import LiveAccess, RealtimeService
@@ -98,6 +100,10 @@ class Container:
     @cached_property
     def courses(self) -> CourseService:
         return CourseService(self.course_store, revoker=self.live_access, clock=self.clock)
+
+    @cached_property
+    def course_features(self) -> CourseFeatures:
+        return CourseFeatures(self)
 
     @cached_property
     def media_store(self) -> MediaStore:

@@ -89,6 +89,19 @@ class Settings(BaseModel):
     stale_upload_after_hours: float = Field(default=24.0, gt=0)
     progress_broadcasts_per_second: float = Field(default=4.0, gt=0, le=4.0)
 
+    # Playback: the URL a course member's <video> element plays and seeks.
+    # `s3` hands out presigned S3 GETs (the local stack, tests); `cloudfront`
+    # signs URLs of the distribution in front of the bucket (infra/template.json)
+    # with the key pair whose private key (PEM) is the Secrets Manager secret
+    # PLAYBACK_PRIVATE_KEY_SECRET and whose public key is PLAYBACK_KEY_PAIR_ID.
+    playback_signer: Literal["s3", "cloudfront"] = "s3"
+    playback_domain: str = ""
+    playback_key_pair_id: str = ""
+    playback_private_key_secret: str = ""
+    # Long enough for a lecture watched with pauses: a player keeps sending
+    # Range requests with the same URL, and each must still be valid.
+    playback_url_expiry_seconds: int = Field(default=4 * 3600, ge=60, le=7 * 24 * 3600)
+
     # Realtime
     event_retention_hours: float = Field(default=24.0, gt=0)
     broadcast_workers: int = Field(default=32, ge=1, le=256)
@@ -112,6 +125,13 @@ class Settings(BaseModel):
             self.auth_jwks_url and self.auth_issuer and self.auth_audience
         ):
             raise ValueError("jwks mode needs AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE")
+        if self.playback_signer == "cloudfront" and not (
+            self.playback_domain and self.playback_key_pair_id and self.playback_private_key_secret
+        ):
+            raise ValueError(
+                "cloudfront playback needs PLAYBACK_DOMAIN, PLAYBACK_KEY_PAIR_ID and "
+                "PLAYBACK_PRIVATE_KEY_SECRET"
+            )
         if self.auth_mode == "jwks" and not self.page_token_secret:
             raise ValueError("jwks mode needs PAGE_TOKEN_SECRET (signs page tokens)")
         return self

@@ -1,4 +1,4 @@
-"""The demo course: an owner, two editors and two chapters, created through the
+"""The demo course: an owner, two editors, a viewer and two chapters, created through the
 app's own REST API (in process), so the data is exactly what a client would make.
 
 A call that fails leaves the demo incomplete, not the stack down: /dev/demo
@@ -19,6 +19,8 @@ log = logging.getLogger("devstack.seed")
 
 OWNER = "alice"
 EDITORS = ("bob", "carol")
+# A viewer watches: plays what the chapters hold, changes nothing.
+VIEWERS = ("dana",)
 COURSE_TITLE = "Demo course"
 CHAPTERS = ("Welcome", "Getting started")
 # Long enough for a working day; /dev/demo hands out fresh ones on every call.
@@ -72,10 +74,10 @@ def seed(invoke: Invoke, secret: str) -> Demo:
     try:
         course = _call(invoke, demo.token(OWNER), "POST", "/courses", {"title": COURSE_TITLE})
         demo.course_id = str(course["courseId"])
-        for editor in EDITORS:
-            path = f"/courses/{demo.course_id}/members/{editor}"
-            _call(invoke, demo.token(OWNER), "PUT", path, {"role": "editor"})
-            demo.members[editor] = "editor"
+        for user, role in [*((e, "editor") for e in EDITORS), *((v, "viewer") for v in VIEWERS)]:
+            path = f"/courses/{demo.course_id}/members/{user}"
+            _call(invoke, demo.token(OWNER), "PUT", path, {"role": role})
+            demo.members[user] = role
         for title in CHAPTERS:
             path = f"/courses/{demo.course_id}/chapters"
             chapter = _call(invoke, demo.token(OWNER), "POST", path, {"title": title})
@@ -85,4 +87,6 @@ def seed(invoke: Invoke, secret: str) -> Demo:
         log.warning(demo.note)
     for editor in EDITORS:
         demo.members.setdefault(editor, "editor")
+    for viewer in VIEWERS:
+        demo.members.setdefault(viewer, "viewer")
     return demo

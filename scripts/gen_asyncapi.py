@@ -26,6 +26,10 @@ CHANNELS_OF: dict[str, tuple[str, ...]] = {
     "media.linked": ("course", "user"),
     "media.unlinked": ("course", "user"),
     "chapter.updated": ("course",),
+    "chapter.deleted": ("course",),
+    "course.updated": ("course",),
+    # the course, and each member's own channel
+    "course.deleted": ("course", "user"),
     # issue 11's processing step: the owner and every course whose chapters hold it.
     "media.updated": ("user", "course"),
 }

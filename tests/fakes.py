@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -277,6 +278,8 @@ class InMemoryCourseStore:
         self._lock = threading.RLock()
         self.courses: dict[str, CourseRecord] = {}
         self.roles: dict[tuple[str, str], Role] = {}
+        # When each membership last changed (what orders a user's course list).
+        self.changed: dict[tuple[str, str], datetime] = {}
         self.chapters: dict[tuple[str, str], Chapter] = {}
         self._next_position: dict[str, int] = defaultdict(int)
 
@@ -290,11 +293,14 @@ class InMemoryCourseStore:
         found = [c for (cid, _), c in self.chapters.items() if cid == course_id]
         return sorted(found, key=lambda c: (c.position, c.chapter_id))
 
-    def load(self, course_id: str) -> CourseSnapshot | None:
+    def load(self, course_id: str, *, deleting: bool = False) -> CourseSnapshot | None:
         course = self.courses.get(course_id)
         if course is None:
             return None
-        members = sorted(
+        return CourseSnapshot(course, self.list_members(course_id), self.list_chapters(course_id))
+
+    def list_members(self, course_id: str) -> list[Member]:
+        return sorted(
             (
                 Member(user_id=uid, role=role)
                 for (cid, uid), role in self.roles.items()
@@ -302,23 +308,52 @@ class InMemoryCourseStore:
             ),
             key=lambda m: (ROLES.index(m.role), m.user_id),
         )
-        return CourseSnapshot(course, members, self.list_chapters(course_id))
 
     def create_course(self, course: CourseRecord) -> None:
         with self._lock:
             self.courses[course.course_id] = course
             self.roles[(course.course_id, course.created_by)] = "owner"
+            self.changed[(course.course_id, course.created_by)] = course.created_at
+
+    def rename(
+        self,
+        course_id: str,
+        title: str,
+        expected_version: int,
+        at: datetime,
+        announce: Sequence[Announcement] = (),
+    ) -> None:
+        with self._lock:
+            current = self.courses.get(course_id)
+            if current is None:
+                raise NotFound("course not found", code="course_not_found")
+            if current.version != expected_version:
+                raise VersionConflict(
+                    "the course changed since that version",
+                    details=[{"expected": expected_version, "current": current.version}],
+                )
+            renamed = replace(current, title=title, version=current.version + 1, updated_at=at)
+            self.courses[course_id] = renamed
+            self.outbox.commit(announce)
+
+    def touch_members(self, course_id: str, at: datetime) -> None:
+        with self._lock:
+            for key in [k for k in self.changed if k[0] == course_id]:
+                self.changed[key] = max(self.changed[key], at)
 
     def _owners(self, course_id: str) -> int:
         return sum(1 for (cid, _), r in self.roles.items() if cid == course_id and r == "owner")
 
-    def set_role(self, course_id: str, user_id: str, role: Role, previous: Role | None) -> None:
+    def set_role(
+        self, course_id: str, user_id: str, role: Role, previous: Role | None, at: datetime
+    ) -> None:
         with self._lock:
             if self.roles.get((course_id, user_id)) != previous:
                 raise Conflict("membership changed", code="member_changed")
             if previous == "owner" and role != "owner" and self._owners(course_id) <= 1:
                 raise Conflict("a course must keep at least one owner", code="last_owner")
             self.roles[(course_id, user_id)] = role
+            self.changed[(course_id, user_id)] = at
 
     def remove_member(self, course_id: str, user_id: str, previous: Role) -> None:
         with self._lock:
@@ -327,6 +362,7 @@ class InMemoryCourseStore:
             if previous == "owner" and self._owners(course_id) <= 1:
                 raise Conflict("a course must keep at least one owner", code="last_owner")
             del self.roles[(course_id, user_id)]
+            self.changed.pop((course_id, user_id), None)
 
     def next_position(self, course_id: str) -> int:
         with self._lock:
@@ -368,6 +404,9 @@ class InMemoryMediaStore:
 
     def get(self, media_id: str) -> MediaFile | None:
         return self.files.get(media_id)
+
+    def get_many(self, media_ids: list[str]) -> list[MediaFile]:
+        return [self.files[m] for m in media_ids if m in self.files]
 
     def list_by_owner(
         self, user_id: str, limit: int, after: LibraryPosition | None = None

@@ -1,4 +1,6 @@
-// The demo page: a course editor beside a media library, live for every editor.
+// The demo page: the caller's courses, a course with its members and chapters
+// beside a media library, live for every member; any member plays what the
+// chapters hold.
 //
 // It is meant to be copied from. The shape to copy:
 // 1. One Session per signed-in user owns an ApiClient, a ResourceCache, an
@@ -10,17 +12,27 @@
 // 3. Upload bars render from `cache.uploads()`, fed by both the local uploader
 //    (instant) and `upload.progress` events (other members' uploads), placed by
 //    the upload's `target`: library and chapter uploads are the same thing.
+// 4. What a member may do follows their role (`GET /courses/{id}/members`):
+//    a viewer sees no upload, link or remove control, and plays like anyone.
+// 5. Playback asks the API for a short-lived URL per file
+//    (`/courses/{id}/media/{mediaId}/playback`) and hands it to a <video>
+//    element, which seeks with Range requests; posters come with it.
 
 // The client is the npm package @course-media/client, imported by its name as
 // any app would; index.html's import map points the name at the copy the
 // local stack serves from node_modules/ (a bundler resolves it on its own).
 import { ApiClient, ApiError, RealtimeClient, ResourceCache, Uploader } from '@course-media/client';
 
-/** @import { Chapter, Course, MediaFile, Upload, UploadTarget, ServerEvent, ControlMessage, ConnectionState, UploadView, UploadTask } from '@course-media/client' */
+/** @import { Chapter, ChapterItem, Course, Member, MediaFile, Upload, UploadTarget, ServerEvent, ControlMessage, ConnectionState, UploadView, UploadTask, RestSchemas } from '@course-media/client' */
+/** @typedef {RestSchemas['Playback']} Playback */
+/** @typedef {RestSchemas['CourseSummary']} CourseSummary */
 
 const API_BASE = '/api';
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 const OPEN_STATUSES = new Set(['uploading', 'completing']);
+const WRITERS = new Set(['owner', 'editor']);
+// A playback URL with less than this left is asked for again.
+const PLAYBACK_MARGIN_MS = 60_000;
 
 // ---- development identity ----------------------------------------------------
 // The local stack mints tokens for any user name. A real app gets its token
@@ -55,24 +67,37 @@ class Session {
   #subscribed = new Set();
   /** @type {Map<string, Set<string>>} media ids shown per chapter, to highlight arrivals */
   #shownItems = new Map();
+  /** @type {Map<string, Promise<Playback>>} playback answers by media id, until near expiry */
+  #playbacks = new Map();
+  /** @type {string | null} this user's role in the course, once the members are loaded */
+  role = null;
 
   /**
    * @param {string} userId
    * @param {string} courseId
+   * @param {(courseId: string) => void} onPickCourse
    */
-  constructor(userId, courseId) {
+  constructor(userId, courseId, onPickCourse) {
     this.userId = userId;
     this.courseId = courseId;
+    this.onPickCourse = onPickCourse;
     const token = () => devToken(userId);
     this.api = new ApiClient({ baseUrl: API_BASE, token });
     this.cache = new ResourceCache({ api: this.api, userId });
     this.uploader = new Uploader({ api: this.api });
     this.realtime = new RealtimeClient({ url: WS_URL, token });
     this.paths = {
+      courses: '/courses',
       course: `/courses/${courseId}`,
+      members: `/courses/${courseId}/members`,
       chapters: `/courses/${courseId}/chapters`,
       library: '/media',
     };
+  }
+
+  /** Owners and editors change chapters; viewers watch. */
+  get canWrite() {
+    return this.role !== null && WRITERS.has(this.role);
   }
 
   start() {
@@ -86,7 +111,9 @@ class Session {
       realtime.onControl((message) => this.#onControl(message)),
       // Missed events could not all be replayed (expired, or a reset local stack): refetch.
       realtime.onResync(() => Object.values(paths).forEach((p) => cache.load(p).catch(showError))),
+      cache.watch(paths.courses, ({ courses }) => renderCourseList(courses, this.courseId, this.onPickCourse)),
       cache.watch(paths.course, (course) => renderCourseHeader(course)),
+      cache.watch(paths.members, ({ members }) => this.#renderMembers(members)),
       cache.watch(paths.chapters, ({ chapters }) => this.#renderChapters(chapters)),
       cache.watch(paths.library, ({ items }) => this.#renderLibrary(items)),
       cache.watchUploads(() => scheduleUploadsRender(this)),
@@ -100,6 +127,7 @@ class Session {
   }
 
   stop() {
+    closePlayer();
     this.realtime.close();
     for (const stop of this.#stops) stop();
     for (const task of this.tasks.values()) task.abort();
@@ -177,6 +205,44 @@ class Session {
     }
   }
 
+  /**
+   * The playback answer for a file of this course: asked for once and reused
+   * until shortly before it expires (a player keeps one URL for a viewing).
+   * @param {string} mediaId
+   * @returns {Promise<Playback>}
+   */
+  playback(mediaId) {
+    const held = this.#playbacks.get(mediaId);
+    if (held) return held;
+    const path = `/courses/${this.courseId}/media/${mediaId}/playback`;
+    const asked = /** @type {Promise<Playback>} */ (this.api.get(path));
+    this.#playbacks.set(mediaId, asked);
+    asked.then(
+      (answer) => {
+        const left = Date.parse(answer.expiresAt) - Date.now() - PLAYBACK_MARGIN_MS;
+        setTimeout(() => this.#playbacks.delete(mediaId), Math.max(0, left));
+      },
+      () => this.#playbacks.delete(mediaId),
+    );
+    return asked;
+  }
+
+  /** @param {ChapterItem} item */
+  async play(item) {
+    try {
+      const { url } = await this.playback(item.mediaId);
+      const video = /** @type {HTMLVideoElement} */ (byId('player-video'));
+      byId('player-title').textContent = item.filename;
+      byId('player').hidden = false;
+      video.dataset.mediaId = item.mediaId;
+      video.src = url;
+      // The click that asked for it is the user's gesture: playing with sound is allowed.
+      await video.play().catch(() => {});
+    } catch (err) {
+      showError(err);
+    }
+  }
+
   async refreshResumable() {
     try {
       // Not the uploads this tab is sending right now: those are not interrupted.
@@ -189,6 +255,26 @@ class Session {
   }
 
   // ---- views -------------------------------------------------------------------------
+
+  /** @param {Member[]} members */
+  #renderMembers(members) {
+    const had = this.role;
+    this.role = members.find((m) => m.userId === this.userId)?.role ?? null;
+    byId('my-role').textContent = this.role ?? '';
+    byId('members').replaceChildren(
+      ...members.map((m) =>
+        h('li', { class: 'member', 'data-user-id': m.userId },
+          h('span', { class: 'avatar', 'aria-hidden': 'true' }, m.userId.slice(0, 1).toUpperCase()),
+          h('span', {}, m.userId === this.userId ? `${m.userId} (you)` : m.userId),
+          h('span', { class: `badge role-${m.role}` }, m.role),
+        ),
+      ),
+    );
+    if (had === this.role) return;
+    // What this user may do changed: the controls follow.
+    const chapters = this.cache.get(this.paths.chapters);
+    if (chapters) this.#renderChapters(chapters.chapters);
+  }
 
   /** @param {Chapter[]} chapters */
   #renderChapters(chapters) {
@@ -205,7 +291,7 @@ class Session {
             h('h3', {}, h('span', { class: 'chapter-number' }, `${index + 1}.`), chapter.title),
             h('div', { class: 'chapter-actions' },
               h('span', { class: 'badge', title: 'Chapter version: every change bumps it' }, `v${chapter.version}`),
-              h('label', { class: 'button small' }, input, 'Upload'),
+              this.canWrite ? h('label', { class: 'button small' }, input, 'Upload') : '',
             ),
           ),
           h('ul', { class: 'uploads', 'data-uploads-for': chapter.chapterId, 'aria-label': `Uploads into ${chapter.title}` }),
@@ -213,17 +299,35 @@ class Session {
             ? h('ul', { class: 'items', 'aria-label': `Items of ${chapter.title}` },
                 ...chapter.items.map((item) =>
                   h('li', { class: `item${shown && !shown.has(item.mediaId) ? ' fresh' : ''}`, 'data-media-id': item.mediaId },
-                    fileIcon(item.contentType),
-                    h('div', { class: 'name' }, h('strong', {}, item.filename), h('span', {}, `${formatBytes(item.size)} · added by ${item.addedBy}`)),
-                    h('button', {
-                      class: 'quiet small',
-                      'aria-label': `Remove ${item.filename} from ${chapter.title}`,
-                      onclick: () => this.setLink('DELETE', chapter.chapterId, item.mediaId),
-                    }, 'Remove'),
+                    item.hasPoster ? this.#poster(item) : fileIcon(item.contentType),
+                    h('div', { class: 'name' },
+                      h('strong', {}, item.filename),
+                      h('span', {}, [
+                        item.durationSeconds != null ? formatDuration(item.durationSeconds) : '',
+                        item.width && item.height ? `${item.width}×${item.height}` : '',
+                        formatBytes(item.size),
+                        `added by ${item.addedBy}`,
+                        item.status === 'processing' ? 'processing…' : '',
+                      ].filter(Boolean).join(' · ')),
+                    ),
+                    playable(item.contentType)
+                      ? h('button', {
+                          class: 'small',
+                          'aria-label': `Play ${item.filename}`,
+                          onclick: () => this.play(item),
+                        }, 'Play')
+                      : '',
+                    this.canWrite
+                      ? h('button', {
+                          class: 'quiet small',
+                          'aria-label': `Remove ${item.filename} from ${chapter.title}`,
+                          onclick: () => this.setLink('DELETE', chapter.chapterId, item.mediaId),
+                        }, 'Remove')
+                      : '',
                   ),
                 ),
               )
-            : h('p', { class: 'empty-items' }, 'No media yet: upload a file or link one from the library.'),
+            : h('p', { class: 'empty-items' }, this.canWrite ? 'No media yet: upload a file or link one from the library.' : 'No media yet.'),
         );
       }),
     );
@@ -232,6 +336,20 @@ class Session {
     if (library) this.#renderLibrary(library.items);
     renderResumable(this, this.resumable);
     scheduleUploadsRender(this);
+  }
+
+  /**
+   * A poster frame: an <img> whose URL comes with the file's playback answer.
+   * @param {ChapterItem} item
+   */
+  #poster(item) {
+    const img = /** @type {HTMLImageElement} */ (h('img', { class: 'poster', alt: '', width: '64', height: '36' }));
+    this.playback(item.mediaId)
+      .then(({ posterUrl }) => {
+        if (posterUrl) img.src = posterUrl;
+      })
+      .catch(() => {});
+    return img;
   }
 
   /** @param {MediaFile[]} items */
@@ -255,7 +373,7 @@ class Session {
               ? h('span', { class: 'linked-to' }, ` · in ${linkedHere.map((l) => titles.get(l.chapterId) ?? 'a chapter').join(', ')}`)
               : '',
           ),
-          linkable.length
+          linkable.length && this.canWrite
             ? h('form', {
                 class: 'link-form',
                 onsubmit: (/** @type {Event} */ e) => {
@@ -355,6 +473,37 @@ function renderConnection(state) {
   const pill = byId('connection');
   pill.dataset.state = state;
   /** @type {HTMLElement} */ (pill.querySelector('.label')).textContent = labels[state];
+}
+
+/**
+ * The caller's courses (`GET /courses`), most recently changed first; the
+ * open one is marked, a click opens another.
+ *
+ * @param {CourseSummary[]} courses
+ * @param {string} openId
+ * @param {(courseId: string) => void} onPick
+ */
+function renderCourseList(courses, openId, onPick) {
+  byId('courses-empty').hidden = courses.length > 0;
+  byId('courses').replaceChildren(
+    ...courses.map((c) =>
+      h('li', { 'data-course-id': c.courseId },
+        h('button', {
+          class: c.courseId === openId ? 'course current' : 'course',
+          'aria-current': c.courseId === openId ? 'true' : 'false',
+          onclick: () => onPick(c.courseId),
+        }, h('strong', {}, c.title), h('span', { class: 'muted' }, ` · ${c.role}`)),
+      ),
+    ),
+  );
+}
+
+function closePlayer() {
+  const video = /** @type {HTMLVideoElement} */ (byId('player-video'));
+  video.pause();
+  video.removeAttribute('src');
+  video.load();
+  byId('player').hidden = true;
 }
 
 /** @param {Course} course */
@@ -491,6 +640,19 @@ function fileIcon(contentType) {
   return h('span', { class: 'icon', 'aria-hidden': 'true' }, label);
 }
 
+/** @param {string} contentType */
+function playable(contentType) {
+  return contentType.startsWith('video/') || contentType.startsWith('audio/');
+}
+
+/** @param {number} seconds */
+function formatDuration(seconds) {
+  const whole = Math.round(seconds);
+  const [h_, m, s_] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  const two = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  return h_ ? `${h_}:${two(m)}:${two(s_)}` : `${m}:${two(s_)}`;
+}
+
 /** @param {number} bytes */
 function formatBytes(bytes) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -513,34 +675,49 @@ async function main() {
   if (!demo.courseId) throw new Error(`the demo course is missing: ${demo.note}`);
 
   // ?user= picks the user, so two tabs (or two test browsers) can be two editors,
-  // and a reload keeps the user.
+  // and a reload keeps the user; ?course= the course (the demo course by default).
   const params = new URLSearchParams(location.search);
   const requested = params.get('user');
+  const demoCourse = demo.courseId;
+  let courseId = params.get('course') ?? demoCourse;
   let userId = demo.users.some((u) => u.userId === requested) ? /** @type {string} */ (requested) : demo.users[0].userId;
 
   const select = /** @type {HTMLSelectElement} */ (byId('user-select'));
   select.replaceChildren(...demo.users.map((u) => h('option', { value: u.userId }, `${u.userId} (${u.role})`)));
   select.value = userId;
 
-  let session = new Session(userId, demo.courseId);
-  session.start();
+  /** @type {Session | null} */
+  let session = null;
+  const open = () => {
+    session?.stop();
+    byId('notice').hidden = true;
+    byId('events').replaceChildren();
+    session = new Session(userId, courseId, (picked) => {
+      courseId = picked;
+      params.set('course', picked);
+      history.replaceState(null, '', `?${params}`);
+      open();
+    });
+    session.start();
+  };
+  open();
+  byId('player-close').addEventListener('click', closePlayer);
 
   byId('library-file').addEventListener('change', (e) => {
     const input = /** @type {HTMLInputElement} */ (e.target);
     const file = input.files?.[0];
     input.value = '';
-    if (file) session.upload(file, { type: 'library' });
+    if (file) session?.upload(file, { type: 'library' });
   });
 
   select.addEventListener('change', () => {
     userId = select.value;
     params.set('user', userId);
+    // Another user may not be in the course that was open: start from the demo course.
+    courseId = demoCourse;
+    params.delete('course');
     history.replaceState(null, '', `?${params}`);
-    session.stop();
-    byId('notice').hidden = true;
-    byId('events').replaceChildren();
-    session = new Session(userId, /** @type {string} */ (demo.courseId));
-    session.start();
+    open();
   });
 }
 

@@ -14,10 +14,10 @@ from pydantic import ConfigDict, Field, StringConstraints
 from chalicelib.auth import Role
 from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
-from chalicelib.http import api_doc, json_response, parse_body
+from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.ids import ResourceId, is_resource_id, is_user_id
-from chalicelib.models import MAX_INT, Chapter, Course, Member, WireModel
-from chalicelib.routes.common import CORS, current_caller
+from chalicelib.models import MAX_INT, Chapter, Course, CourseSummary, Member, WireModel
+from chalicelib.routes.common import CORS, PageQuery, current_caller
 from chalicelib.services import container
 
 bp = Blueprint(__name__)
@@ -37,6 +37,20 @@ class StrictRequest(WireModel):
 
 class CreateCourse(StrictRequest):
     title: Title
+
+
+class PatchCourse(StrictRequest):
+    version: int = Field(ge=1, le=MAX_INT)
+    title: Title | None = None
+
+
+class CourseList(WireModel):
+    courses: list[CourseSummary]
+    next_token: str | None
+
+
+class MemberList(WireModel):
+    members: list[Member]
 
 
 class PutMember(StrictRequest):
@@ -89,12 +103,66 @@ def create_course() -> Response:
     return json_response(container().courses.create_course(caller.user_id, body.title), 201)
 
 
+@bp.route("/courses", methods=["GET"], cors=CORS)
+@api_doc(
+    "The caller's courses with their role, most recently changed first",
+    response=CourseList,
+    query=PageQuery,
+)
+def list_courses() -> Response:
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    query = validate(PageQuery, dict(bp.current_request.query_params or {}))
+    courses, token = container().course_features.course_list.courses(
+        caller.user_id, query.limit, query.next_token
+    )
+    return json_response(CourseList(courses=courses, next_token=token))
+
+
 @bp.route(COURSE, methods=["GET"], cors=CORS)
 @api_doc("A course with its members, chapters and their items", response=Course)
 def get_course(courseId: str) -> Response:  # noqa: N803 - the path parameter's name
     caller = current_caller(bp)
     ids(courseId=courseId)
     return json_response(container().courses.get_course(courseId, caller.user_id))
+
+
+@bp.route(COURSE, methods=["PATCH"], cors=CORS)
+@api_doc(
+    "Retitle a course at the version read (owners, editors)", body=PatchCourse, response=Course
+)
+def patch_course(courseId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    assert bp.current_request is not None
+    ids(courseId=courseId)
+    body = parse_body(bp.current_request, PatchCourse)
+    if body.title is None:
+        raise InvalidInput("nothing to change: give title", code="empty_patch")
+    course = container().courses.rename_course(
+        courseId, caller.user_id, version=body.version, title=body.title
+    )
+    return json_response(course)
+
+
+@bp.route(COURSE, methods=["DELETE"], cors=CORS)
+@api_doc(
+    "Delete a course with its chapters (owners); linked files stay in their owners' libraries",
+    status=204,
+)
+def delete_course(courseId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId)
+    container().course_features.removal.delete_course(courseId, caller.user_id)
+    return Response(body="", status_code=204)
+
+
+@bp.route(COURSE + "/members", methods=["GET"], cors=CORS)
+@api_doc("The course's members: owners, then editors, then viewers", response=MemberList)
+def list_members(courseId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId)
+    members = container().courses.list_members(courseId, caller.user_id)
+    return json_response(MemberList(members=members))
 
 
 @bp.route(COURSE + "/members/{userId}", methods=["PUT"], cors=CORS)
@@ -169,6 +237,18 @@ def patch_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
         item_order=body.item_order,
     )
     return json_response(chapter)
+
+
+@bp.route(CHAPTER, methods=["DELETE"], cors=CORS)
+@api_doc(
+    "Delete a chapter (owners, editors); its files are unlinked and stay in their libraries",
+    status=204,
+)
+def delete_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
+    caller = current_caller(bp)
+    ids(courseId=courseId, chapterId=chapterId)
+    container().course_features.removal.delete_chapter(courseId, chapterId, caller.user_id)
+    return Response(body="", status_code=204)
 
 
 @bp.route(CHAPTER_MEDIA, methods=["PUT"], cors=CORS)

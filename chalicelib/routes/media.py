@@ -4,24 +4,14 @@ missing one, so media ids reveal nothing."""
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import ConfigDict, Field
 
 from chalicelib.http import api_doc, json_response, validate
-from chalicelib.media import MAX_PAGE_SIZE, PAGE_SIZE
 from chalicelib.models import MediaFile, WireModel
-from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.common import CORS, PageQuery, current_caller
 from chalicelib.routes.courses import ids
 from chalicelib.services import container
 
 bp = Blueprint(__name__)
-
-
-class LibraryQuery(WireModel):
-    # Query strings arrive as text, so `limit` is parsed, not strict.
-    model_config = ConfigDict(strict=False)
-
-    limit: int = Field(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    next_token: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
 class Library(WireModel):
@@ -30,11 +20,11 @@ class Library(WireModel):
 
 
 @bp.route("/media", methods=["GET"], cors=CORS)
-@api_doc("The caller's media library, newest first", response=Library, query=LibraryQuery)
+@api_doc("The caller's media library, newest first", response=Library, query=PageQuery)
 def library() -> Response:
     caller = current_caller(bp)
     assert bp.current_request is not None
-    query = validate(LibraryQuery, dict(bp.current_request.query_params or {}))
+    query = validate(PageQuery, dict(bp.current_request.query_params or {}))
     items, token = container().media.library(caller.user_id, query.limit, query.next_token)
     return json_response(Library(items=items, next_token=token))
 

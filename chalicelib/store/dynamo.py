@@ -42,6 +42,7 @@ Sleep = Callable[[float], None]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _BATCH = 25  # BatchWriteItem's limit
+_BATCH_GET = 100  # BatchGetItem's limit
 # The reasons a cancelled transaction gives for an item that was throttled.
 _THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 
@@ -220,6 +221,26 @@ class Table:
             start = page.last_key
 
     # ---- many items --------------------------------------------------------
+    def get_many(self, keys: Sequence[Mapping[str, Any]]) -> list[Item]:
+        """The items of `keys` that exist (in no particular order), read
+        consistently, 100 keys per request. Unprocessed keys (throttling) are
+        retried with back-off; still unprocessed after that is Throttled."""
+        found: list[Item] = []
+        for start in range(0, len(keys), _BATCH_GET):
+            chunk = [to_ddb(key) for key in keys[start : start + _BATCH_GET]]
+            pending: Any = {self.name: {"Keys": chunk, "ConsistentRead": True}}
+            for attempt in range(5):
+                with self._errors("reading"):
+                    result = self._client.batch_get_item(RequestItems=pending)
+                found += [from_ddb(i) for i in result.get("Responses", {}).get(self.name, [])]
+                pending = result.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                self._sleep(0.05 * 2**attempt)
+            else:
+                raise Throttled(f"too many requests while reading {self._label}; retry shortly")
+        return found
+
     def write_batch(
         self, puts: Sequence[Mapping[str, Any]] = (), deletes: Sequence[Mapping[str, Any]] = ()
     ) -> None:

@@ -152,6 +152,11 @@ class MediaStore:
         item = self._table.get({"mediaId": media_id})
         return media_from_item(item) if item else None
 
+    def get_many(self, media_ids: list[str]) -> list[MediaFile]:
+        """The media files of `media_ids` that exist, in no particular order."""
+        items = self._table.get_many([{"mediaId": media_id} for media_id in media_ids])
+        return [media_from_item(item) for item in items]
+
     def list_by_owner(
         self, user_id: str, limit: int, after: LibraryPosition | None = None
     ) -> MediaPage:

@@ -89,10 +89,10 @@ def test_malformed_json_is_a_400_through_the_gateway(stack: Stack) -> None:
     assert response.json()["error"]["code"] == "validation_error"
 
 
-def test_demo_course_has_an_owner_and_two_editors(stack: Stack) -> None:
+def test_demo_course_has_an_owner_two_editors_and_a_viewer(stack: Stack) -> None:
     demo = requests.get(f"{stack.base_url}/dev/demo", timeout=5).json()
     roles = {user["userId"]: user["role"] for user in demo["users"]}
-    assert roles == {"alice": "owner", "bob": "editor", "carol": "editor"}
+    assert roles == {"alice": "owner", "bob": "editor", "carol": "editor", "dana": "viewer"}
     assert len(demo["chapterIds"]) == 2
     for user in demo["users"]:
         response = requests.get(

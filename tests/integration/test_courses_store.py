@@ -27,9 +27,9 @@ def links(aws: dict[str, str]) -> LinkStore:
 
 @pytest.fixture
 def course_id(store: CourseStore) -> str:
-    store.create_course(CourseRecord("c_1", "Biology", "olga", T0))
-    store.set_role("c_1", "eddie", "editor", None)
-    store.set_role("c_1", "vera", "viewer", None)
+    store.create_course(CourseRecord("c_1", "Biology", "olga", T0, T0, version=1))
+    store.set_role("c_1", "eddie", "editor", None, T0)
+    store.set_role("c_1", "vera", "viewer", None, T0)
     return "c_1"
 
 
@@ -71,20 +71,20 @@ def test_a_missing_course_loads_as_none(store: CourseStore, aws: dict[str, str])
 
 def test_a_role_change_from_a_stale_read_is_refused(store: CourseStore, course_id: str) -> None:
     with pytest.raises(Conflict) as err:
-        store.set_role(course_id, "vera", "editor", previous="owner")
+        store.set_role(course_id, "vera", "editor", previous="owner", at=T0)
     assert err.value.code == "member_changed"
     assert store.role_of(course_id, "vera") == "viewer"
 
 
 def test_the_last_owner_cannot_be_demoted(store: CourseStore, course_id: str) -> None:
     with pytest.raises(Conflict) as err:
-        store.set_role(course_id, "olga", "editor", previous="owner")
+        store.set_role(course_id, "olga", "editor", previous="owner", at=T0)
     assert err.value.code == "last_owner"
     assert store.role_of(course_id, "olga") == "owner"
 
 
 def test_of_two_owners_one_may_go_but_not_both(store: CourseStore, course_id: str) -> None:
-    store.set_role(course_id, "eddie", "owner", previous="editor")
+    store.set_role(course_id, "eddie", "owner", previous="editor", at=T0)
     store.remove_member(course_id, "olga", previous="owner")
     with pytest.raises(Conflict) as err:
         store.remove_member(course_id, "eddie", previous="owner")

@@ -25,9 +25,14 @@ MEDIA_OWNER = "eddie"
 class World:
     course_id: str
     chapter_id: str
+    # A chapter of each user's own to delete, so each allowed deletion finds one.
+    spares: dict[str, str]
 
     def version(self) -> int:
         return services.container().courses.get_chapter(self.course_id, self.chapter_id).version
+
+    def course_version(self) -> int:
+        return services.container().courses.get_course(self.course_id, "olga").version
 
 
 @dataclass
@@ -43,7 +48,20 @@ class Route:
 
 ROUTES = [
     Route("POST", "/courses", dict.fromkeys(USERS, 201), lambda w, u: {"title": "Mine"}),
+    Route("GET", "/courses", dict.fromkeys(USERS, 200)),
     Route("GET", "/courses/{c}", {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404}),
+    Route(
+        "PATCH",
+        "/courses/{c}",
+        {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
+        lambda w, u: {"title": f"By {u}", "version": w.course_version()},
+    ),
+    Route("DELETE", "/courses/{c}", {"owner": 204, "editor": 403, "viewer": 403, "outsider": 404}),
+    Route(
+        "GET",
+        "/courses/{c}/members",
+        {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404},
+    ),
     Route(
         "PUT",
         "/courses/{c}/members/newbie",
@@ -78,6 +96,11 @@ ROUTES = [
         lambda w, u: {"title": f"By {u}", "version": w.version()},
     ),
     Route(
+        "DELETE",
+        "/courses/{c}/chapters/{spare}",
+        {"owner": 204, "editor": 204, "viewer": 403, "outsider": 404},
+    ),
+    Route(
         "PUT",
         "/courses/{c}/chapters/{ch}/media/m_{user}",
         {"owner": 200, "editor": 200, "viewer": 403, "outsider": 404},
@@ -98,6 +121,11 @@ ROUTES = [
             "target": {"type": "chapter", "courseId": w.course_id, "chapterId": w.chapter_id},
         },
     ),
+    Route(
+        "GET",
+        "/courses/{c}/media/m_linked/playback",
+        {"owner": 200, "editor": 200, "viewer": 200, "outsider": 404},
+    ),
     Route("GET", "/media", dict.fromkeys(USERS, 200)),
     Route("GET", "/media/m_eddie", {"owner": 404, "editor": 200, "viewer": 404, "outsider": 404}),
     Route(
@@ -115,11 +143,14 @@ def world(client: Any, publisher: InMemoryPublisher) -> World:
     for user, role in (("eddie", "editor"), ("vera", "viewer"), ("extra", "viewer")):
         courses.set_member(course_id, "olga", user, role)  # type: ignore[arg-type]
     chapter_id = courses.create_chapter(course_id, "olga", "Cells").chapter_id
+    spares = {u: courses.create_chapter(course_id, "olga", u).chapter_id for u in USERS.values()}
     for user in USERS.values():
         add_media(f"m_{user}", user)
     add_media("m_linked", MEDIA_OWNER)
-    services.container().linker.link(course_id, chapter_id, "m_linked", MEDIA_OWNER)
-    return World(course_id, chapter_id)
+    linker = services.container().linker
+    linker.link(course_id, chapter_id, "m_linked", MEDIA_OWNER)
+    linker.link(course_id, spares[MEDIA_OWNER], "m_linked", MEDIA_OWNER)
+    return World(course_id, chapter_id, spares)
 
 
 def state(publisher: InMemoryPublisher) -> tuple[Any, ...]:
@@ -148,7 +179,9 @@ def test_each_role_gets_exactly_the_documented_answer(
         if expected < 400 and before is not None:
             assert state(publisher) == before, "a refused call wrote something"
             before = None
-        path = route.path.format(c=world.course_id, ch=world.chapter_id, user=user)
+        path = route.path.format(
+            c=world.course_id, ch=world.chapter_id, user=user, spare=world.spares[user]
+        )
         response = call(client, route.method, path, user, route.body(world, user))
         assert response.status_code == expected, f"{role}: {body(response)}"
         if expected >= 400:

@@ -75,9 +75,14 @@ def conversation(
         ChapterUpdated.new(ChapterData(chapter=chapter(course)), course_id=course),
         [course_channel(course)],
     )
+    container.courses.rename_course(course, "alice", version=1, title="Renamed")
+    doomed = container.courses.create_chapter(course, "alice", "Doomed").chapter_id
+    container.course_features.removal.delete_chapter(course, doomed, "alice")
     send({"action": "ping"})
     send({"action": "authenticate", "token": token_for("alice")})
     send({"action": "unsubscribe", "channel": course_channel(course)})
+    # Reaches alice on her own channel: she left the course's a moment ago.
+    container.course_features.removal.delete_course(course, "alice")
     ws.send(connection_id, '{"action": "shout"}')  # answered by `error`
     return sent, ws_api.received(connection_id)
 

@@ -35,12 +35,16 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "services": (
         "chalicelib.broadcast",
+        "chalicelib.course_list",
         "chalicelib.courses",
         "chalicelib.delivery",
         "chalicelib.linking",
         "chalicelib.media",
+        "chalicelib.pages",
+        "chalicelib.playback",
         "chalicelib.progress",
         "chalicelib.realtime",
+        "chalicelib.removal",
         "chalicelib.uploads",
     ),
     "adapters": (
@@ -50,7 +54,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.store",
     ),
     "routes": ("chalicelib.routes", "chalicelib.http"),
-    "root": ("chalicelib.services",),
+    "root": ("chalicelib.services", "chalicelib.course_features"),
 }
 AWS_SDK = ("boto3", "botocore", "mypy_boto3_")
 

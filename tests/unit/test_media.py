@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.errors import Conflict, InvalidInput, NotFound
-from chalicelib.media import MediaService, PageTokens, page_token_key
+from chalicelib.media import MediaService
 from chalicelib.models import MediaFile, MediaLink
+from chalicelib.pages import PageTokens, page_token_key
 from tests.fakes import InMemoryMediaStore, InMemoryObjects, media_file
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)

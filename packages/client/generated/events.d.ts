@@ -16,6 +16,9 @@ export type ServerMessage =
   | MediaLinked
   | MediaUnlinked
   | ChapterUpdated
+  | ChapterDeleted
+  | CourseUpdated
+  | CourseDeleted
   | Subscribed
   | Unsubscribed
   | Pong
@@ -230,6 +233,65 @@ export interface ChapterUpdated {
 }
 export interface ChapterData {
   chapter: Chapter;
+}
+/**
+ * `chapter` is the chapter as it was when deleted, items included.
+ */
+export interface ChapterDeleted {
+  v: 1;
+  id: string;
+  type: 'chapter.deleted';
+  channel: string | null;
+  seq: number | null;
+  at: string;
+  operationId: string | null;
+  courseId: string | null;
+  data: ChapterData | null;
+  resources: string[];
+}
+export interface CourseUpdated {
+  v: 1;
+  id: string;
+  type: 'course.updated';
+  channel: string | null;
+  seq: number | null;
+  at: string;
+  operationId: string | null;
+  courseId: string | null;
+  data: CourseData | null;
+  resources: string[];
+}
+export interface CourseData {
+  course: Course;
+}
+export interface Course {
+  courseId: string;
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  members: Member[];
+  chapters: Chapter[];
+}
+export interface Member {
+  userId: string;
+  role: 'owner' | 'editor' | 'viewer';
+}
+/**
+ * `course` is the course as it was when its deletion began.
+ */
+export interface CourseDeleted {
+  v: 1;
+  id: string;
+  type: 'course.deleted';
+  channel: string | null;
+  seq: number | null;
+  at: string;
+  operationId: string | null;
+  courseId: string | null;
+  data: CourseData | null;
+  resources: string[];
 }
 export interface Subscribed {
   v: 1;

@@ -8,7 +8,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The caller's courses with their role, most recently changed first */
+        get: operations["list_courses"];
         put?: never;
         /** Create a course; the caller becomes its owner */
         post: operations["create_course"];
@@ -29,10 +30,12 @@ export interface paths {
         get: operations["get_course"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a course with its chapters (owners); linked files stay in their owners' libraries */
+        delete: operations["delete_course"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Retitle a course at the version read (owners, editors) */
+        patch: operations["patch_course"];
         trace?: never;
     };
     "/courses/{courseId}/chapters": {
@@ -64,7 +67,8 @@ export interface paths {
         get: operations["get_chapter"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a chapter (owners, editors); its files are unlinked and stay in their libraries */
+        delete: operations["delete_chapter"];
         options?: never;
         head?: never;
         /** Retitle or reorder a chapter at the version read (owners, editors) */
@@ -84,6 +88,40 @@ export interface paths {
         post?: never;
         /** Unlink a media file from a chapter (owners, editors) */
         delete: operations["unlink_media"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/courses/{courseId}/media/{mediaId}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived URL to play a media file linked into the course (any member); it serves HTTP Range requests */
+        get: operations["playback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/courses/{courseId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The course's members: owners, then editors, then viewers */
+        get: operations["list_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -488,10 +526,44 @@ export interface components {
             createdBy: string;
             /** Createdat */
             createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /** Version */
+            version: number;
             /** Members */
             members: components["schemas"]["Member"][];
             /** Chapters */
             chapters: components["schemas"]["Chapter"][];
+        };
+        /** CourseList */
+        CourseList: {
+            /** Courses */
+            courses: components["schemas"]["CourseSummary"][];
+            /** Nexttoken */
+            nextToken: string | null;
+        };
+        /**
+         * CourseSummary
+         * @description A course in the caller's course list, with the caller's role in it.
+         */
+        CourseSummary: {
+            /** Courseid */
+            courseId: string;
+            /** Title */
+            title: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "editor" | "viewer";
+            /** Createdby */
+            createdBy: string;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /** Version */
+            version: number;
         };
         /** CreateChapter */
         CreateChapter: {
@@ -574,19 +646,6 @@ export interface components {
             /** Items */
             items: components["schemas"]["MediaFile"][];
             /** Nexttoken */
-            nextToken: string | null;
-        };
-        /** LibraryQuery */
-        LibraryQuery: {
-            /**
-             * Limit
-             * @default 50
-             */
-            limit: number;
-            /**
-             * Nexttoken
-             * @default null
-             */
             nextToken: string | null;
         };
         /** LibraryTarget */
@@ -708,6 +767,27 @@ export interface components {
              */
             role: "owner" | "editor" | "viewer";
         };
+        /** MemberList */
+        MemberList: {
+            /** Members */
+            members: components["schemas"]["Member"][];
+        };
+        /**
+         * PageQuery
+         * @description `?limit=&nextToken=` of every list that pages.
+         */
+        PageQuery: {
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Nexttoken
+             * @default null
+             */
+            nextToken: string | null;
+        };
         /** PartsRequest */
         PartsRequest: {
             /** Partnumbers */
@@ -736,6 +816,33 @@ export interface components {
              * @default null
              */
             itemOrder: string[] | null;
+        };
+        /** PatchCourse */
+        PatchCourse: {
+            /** Version */
+            version: number;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /**
+         * Playback
+         * @description What a course member's player needs: a short-lived URL that serves HTTP
+         *     Range requests (so a <video> element seeks) and the poster's, if any.
+         */
+        Playback: {
+            /** Url */
+            url: string;
+            /** Contenttype */
+            contentType: string;
+            /** Size */
+            size: number;
+            /** Expiresat */
+            expiresAt: string;
+            /** Posterurl */
+            posterUrl: string | null;
         };
         /** ProgressAccepted */
         ProgressAccepted: {
@@ -1004,6 +1111,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_courses: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CourseList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
     create_course: {
         parameters: {
             query?: never;
@@ -1059,6 +1195,65 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    delete_course: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                courseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    patch_course: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                courseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchCourse"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Course"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
             500: components["responses"]["InternalError"];
             default: components["responses"]["OtherError"];
         };
@@ -1144,6 +1339,33 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Chapter"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    delete_chapter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                courseId: string;
+                chapterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -1242,6 +1464,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Chapter"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    playback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                courseId: string;
+                mediaId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Playback"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    list_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                courseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
                 };
             };
             400: components["responses"]["BadRequest"];
