@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -260,25 +260,6 @@ class Error(Envelope):
     data: ErrorData | None
 
 
-EVENT_TYPES: tuple[type[Envelope], ...] = (
-    UploadStarted,
-    UploadProgress,
-    UploadCompleted,
-    UploadFailed,
-    UploadAborted,
-    MediaLinked,
-    MediaUnlinked,
-    ChapterUpdated,
-    ChapterDeleted,
-    CourseUpdated,
-    CourseDeleted,
-    Subscribed,
-    Unsubscribed,
-    Pong,
-    Authenticated,
-    Error,
-)
-
 AnyEvent = Annotated[
     UploadStarted
     | UploadProgress
@@ -298,6 +279,9 @@ AnyEvent = Annotated[
     | Error,
     Field(discriminator="type"),
 ]
+
+# The same types, in the same order, read from the union above (one list to keep).
+EVENT_TYPES: tuple[type[Envelope], ...] = get_args(get_args(AnyEvent)[0])
 
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
