@@ -81,6 +81,7 @@ class Container:
         self.sleep = sleep
         self.metrics: Counters = metrics if metrics is not None else EmfMetrics()
         self._transport = transport
+        self.course_features = CourseFeatures(self)
 
     # ---- identity ----------------------------------------------------------
     @cached_property
@@ -100,10 +101,6 @@ class Container:
     @cached_property
     def courses(self) -> CourseService:
         return CourseService(self.course_store, revoker=self.live_access, clock=self.clock)
-
-    @cached_property
-    def course_features(self) -> CourseFeatures:
-        return CourseFeatures(self)
 
     @cached_property
     def media_store(self) -> MediaStore:
