@@ -169,6 +169,31 @@ class Socket:
         self.send(message)
         return self.recv()
 
+    def subscribe(self, channel: str, since: int | None = None) -> dict[str, Any]:
+        """Subscribe; the `subscribed` reply (or the `error`).
+
+        The outbox delivers after the commit, from another function, so an
+        event committed just before the subscription was stored can be posted
+        to it before the reply arrives, as on AWS (docs/realtime.md, Replay).
+        Such a message must be an event of this channel that the reply's `seq`
+        already counts; anything else is a bug and fails here."""
+        message: dict[str, Any] = {"action": "subscribe", "channel": channel}
+        if since is not None:
+            message["since"] = since
+        self.send(message)
+        overtaking = []
+        while (reply := self.recv())["type"] not in ("subscribed", "error"):
+            overtaking.append(reply)
+        if reply["type"] == "subscribed":
+            counted = reply["data"]["seq"]
+            assert all(
+                m["channel"] == channel and m["seq"] is not None and m["seq"] <= counted
+                for m in overtaking
+            ), f"before the reply (seq {counted}) came {overtaking}"
+        else:
+            assert not overtaking, f"before the error came {overtaking}"
+        return reply
+
 
 @pytest.fixture
 def ws(stack: Stack) -> Iterator[Callable[..., Socket]]:

@@ -30,7 +30,7 @@ def _levels(output: str) -> dict[str, int]:
 
 def test_the_stack_logs_no_debug_line_by_default(stack: Stack, ws: Callable[..., Socket]) -> None:
     sock = ws("lena")
-    sock.request({"action": "subscribe", "channel": "user:lena"})
+    sock.subscribe("user:lena")
     body = {"filename": "a.mp4", "contentType": "video/mp4", "size": len(PAYLOAD)}
     started = stack.call("POST", "/uploads", "lena", {**body, "target": {"type": "library"}})
     operation_id = started.json()["operationId"]

@@ -32,7 +32,7 @@ def test_a_chapter_written_while_the_event_log_fails_is_a_201_and_arrives_once_i
     course_id = stack.call("POST", "/courses", "otto", {"title": "Outbox"}).json()["courseId"]
     watcher = ws("otto")
     channel = f"course:{course_id}"
-    assert watcher.request({"action": "subscribe", "channel": channel})["type"] == "subscribed"
+    assert watcher.subscribe(channel)["type"] == "subscribed"
     set_faults(stack, dynamodb_throttled={"EventsTable": 1.0})
 
     created = stack.call("POST", f"/courses/{course_id}/chapters", "otto", {"title": "Late"})

@@ -78,7 +78,7 @@ def test_chapter_upload_shows_up_for_a_course_subscriber(stack: Stack, ws: OpenS
     stack.call("PUT", f"/courses/{course_id}/members/walt", "vera", {"role": "editor"})
     chapter = stack.call("POST", f"/courses/{course_id}/chapters", "vera", {"title": "One"}).json()
     watcher = ws("walt")
-    subscribed = watcher.request({"action": "subscribe", "channel": f"course:{course_id}"})
+    subscribed = watcher.subscribe(f"course:{course_id}")
     assert subscribed["type"] == "subscribed"
     target = {"type": "chapter", "courseId": course_id, "chapterId": chapter["chapterId"]}
     operation_id = upload(stack, "vera", target)
@@ -100,7 +100,7 @@ def test_linking_library_media_updates_the_course_subscriber(stack: Stack, ws: O
         "media"
     ]["mediaId"]
     watcher = ws("yuri")
-    watcher.request({"action": "subscribe", "channel": f"course:{course_id}"})
+    watcher.subscribe(f"course:{course_id}")
     linked = stack.call(
         "PUT", f"/courses/{course_id}/chapters/{chapter_id}/media/{media_id}", "xena", {}
     )

@@ -70,14 +70,14 @@ def test_unknown_action_gets_an_error(ws: OpenSocket) -> None:
 
 def test_member_subscribes_to_the_course_channel(stack: Stack, ws: OpenSocket) -> None:
     course_id = stack.call("POST", "/courses", "frank", {"title": "WS course"}).json()["courseId"]
-    reply = ws("frank").request({"action": "subscribe", "channel": f"course:{course_id}"})
+    reply = ws("frank").subscribe(f"course:{course_id}")
     assert reply["type"] == "subscribed"
     assert reply["data"]["channel"] == f"course:{course_id}"
 
 
 def test_non_member_cannot_subscribe_to_a_course(stack: Stack, ws: OpenSocket) -> None:
     course_id = stack.call("POST", "/courses", "frank", {"title": "Closed"}).json()["courseId"]
-    reply = ws("mallory").request({"action": "subscribe", "channel": f"course:{course_id}"})
+    reply = ws("mallory").subscribe(f"course:{course_id}")
     assert reply["type"] == "error"
 
 
@@ -85,9 +85,7 @@ def test_subscriber_sees_a_new_chapter_without_asking(stack: Stack, ws: OpenSock
     course_id = stack.call("POST", "/courses", "gina", {"title": "Live"}).json()["courseId"]
     stack.call("PUT", f"/courses/{course_id}/members/hal", "gina", {"role": "editor"})
     watcher = ws("gina")
-    assert watcher.request({"action": "subscribe", "channel": f"course:{course_id}"})["type"] == (
-        "subscribed"
-    )
+    assert watcher.subscribe(f"course:{course_id}")["type"] == "subscribed"
     created = stack.call("POST", f"/courses/{course_id}/chapters", "hal", {"title": "Intro"})
     assert created.status_code == 201
     event = watcher.recv_until(lambda m: m["type"] == "chapter.updated")
@@ -130,11 +128,10 @@ def test_deleted_connection_is_closed_and_then_gone(stack: Stack, ws: OpenSocket
 def test_resubscribing_with_since_replays_what_was_missed(stack: Stack, ws: OpenSocket) -> None:
     course_id = stack.call("POST", "/courses", "jill", {"title": "Replay"}).json()["courseId"]
     channel = f"course:{course_id}"
-    seen = ws("jill").request({"action": "subscribe", "channel": channel})["data"]["seq"]
+    seen = ws("jill").subscribe(channel)["data"]["seq"]
     missed = stack.call("POST", f"/courses/{course_id}/chapters", "jill", {"title": "Missed"})
     later = ws("jill")
-    later.send({"action": "subscribe", "channel": channel, "since": seen})
-    assert later.recv()["type"] == "subscribed"
+    assert later.subscribe(channel, since=seen)["type"] == "subscribed"
     replayed = later.recv_until(lambda m: m["type"] == "chapter.updated")
     assert replayed["data"]["chapter"]["chapterId"] == missed.json()["chapterId"]
     assert replayed["seq"] > seen
