@@ -1,5 +1,6 @@
 """moto's server, with DynamoDB requests taken one at a time, DynamoDB throttling
-on demand, and the S3 front (devstack/s3front.py) before it.
+on demand, one S3 notification per completed multipart upload, and the S3 front
+(devstack/s3front.py) before it.
 
 moto's DynamoDB is not safe for concurrent requests: a transaction deep-copies
 tables that other request threads are changing (RuntimeError, a 500), and a
@@ -25,6 +26,7 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.s3.models import S3Backend
 from werkzeug.serving import make_server
 
 from devstack.faults import Faults
@@ -125,6 +127,38 @@ class ThrottleDynamoDB:
         return [answer]
 
 
+_completing = threading.local()
+
+
+def one_event_per_multipart_completion() -> None:
+    """S3 notifies `ObjectCreated:CompleteMultipartUpload` once when it assembles
+    an upload; moto (5.2) also sends `ObjectCreated:Put` for the object it stores
+    on the way, so every upload reached the app's handler twice, the second time
+    as "object event for a closed upload". Duplicates are the fault injector's
+    job (`--fault-duplicate-events`), not moto's: inside a completion, the put is
+    told not to notify. Idempotent, so every MotoServer may call it."""
+    if getattr(S3Backend.put_object, "_one_event_per_completion", False):
+        return
+    put_object = S3Backend.put_object
+    complete = S3Backend.complete_multipart_upload
+
+    def quiet_put_object(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_completing, "active", False):
+            kwargs["disable_notification"] = True
+        return put_object(self, *args, **kwargs)
+
+    def complete_multipart_upload(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+        _completing.active = True
+        try:
+            return complete(self, *args, **kwargs)
+        finally:
+            _completing.active = False
+
+    quiet_put_object._one_event_per_completion = True  # type: ignore[attr-defined]
+    S3Backend.put_object = quiet_put_object  # type: ignore[method-assign]
+    S3Backend.complete_multipart_upload = complete_multipart_upload  # type: ignore[method-assign]
+
+
 class MotoServer(ThreadedMotoServer):
     def __init__(
         self,
@@ -139,6 +173,7 @@ class MotoServer(ThreadedMotoServer):
         super().__init__(ip_address=ip_address, port=port, verbose=False)
         self._faults = faults or Faults()
         self._front = front
+        one_event_per_multipart_completion()
 
     def _server_entry(self) -> None:
         app: Any = ThrottleDynamoDB(

@@ -3,6 +3,7 @@ the S3 event through SQS to the app's handler, and the events a subscriber sees.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -108,3 +109,21 @@ def test_linking_library_media_updates_the_course_subscriber(stack: Stack, ws: O
     event = watcher.recv_until(of_type("media.linked"), EVENT_TIMEOUT)
     assert event["data"]["media"]["mediaId"] == media_id
     assert f"/courses/{course_id}/chapters" in event["resources"]
+
+
+def test_a_completed_upload_reaches_the_s3_event_handler_once(stack: Stack, ws: OpenSocket) -> None:
+    # S3 sends one ObjectCreated:CompleteMultipartUpload per assembled upload;
+    # the local stack must not add a second (moto also announced its inner put).
+    sock = ws("ursa")
+    operation_id = upload(stack, "ursa", {"type": "library"})
+    sock.recv_until(of_type("upload.completed", operation_id), EVENT_TIMEOUT)
+    time.sleep(2.5)  # past the poller's next receive: a second event would be in by now
+
+    handled = [
+        line
+        for line in stack.output().splitlines()
+        if operation_id in line
+        and ('"object created"' in line or '"object event for a closed upload"' in line)
+    ]
+    assert len(handled) == 1, handled
+    assert '"outcome":"completed"' in handled[0]
