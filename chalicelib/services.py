@@ -42,6 +42,7 @@ from chalicelib.store.multipart import MultipartStorage
 from chalicelib.store.outbox import Outbox, copy_from_record
 from chalicelib.store.uploads import UploadStore
 from chalicelib.uploads.announce import UploadAnnouncer
+from chalicelib.uploads.browser import BrowserDrivenUploads
 from chalicelib.uploads.completion import UploadCompletion
 from chalicelib.uploads.lifecycle import UploadLifecycle
 from chalicelib.uploads.s3_events import S3EventsHandler
@@ -125,11 +126,7 @@ class Container:
     @cached_property
     def linker(self) -> LinkService:
         return LinkService(
-            self.courses,
-            self.media_store,
-            self.link_store,
-            clock=self.clock,
-            sleep=self.sleep,
+            self.courses, self.media_store, self.link_store, clock=self.clock, sleep=self.sleep
         )
 
     # ---- uploads -----------------------------------------------------------
@@ -186,6 +183,10 @@ class Container:
         )
 
     @cached_property
+    def browser_uploads(self) -> BrowserDrivenUploads:
+        return BrowserDrivenUploads(store=self.upload_store, clock=self.clock)
+
+    @cached_property
     def upload_completion(self) -> UploadCompletion:
         return UploadCompletion(
             store=self.upload_store,
@@ -223,10 +224,9 @@ class Container:
         )
 
     def _deliver_inline(self, copies: Sequence[Envelope]) -> None:
-        """OUTBOX_DELIVERY=inline: deliver what was just committed, on a thread
-        of its own, as the delivery Lambda runs apart from the committing one
-        (with its own role: tests/aws_calls.py charges a call to the handler on
-        its stack), and wait for it, so the caller returns after its events."""
+        """OUTBOX_DELIVERY=inline: deliver what was just committed on a thread
+        of its own, as the delivery Lambda runs apart (with its own role, which
+        tests/aws_calls.py checks), and wait, so the caller returns after its events."""
         worker = Thread(
             target=self.outbox_consumer.deliver_after_commit, args=(copies,), name="outbox-inline"
         )
@@ -257,8 +257,7 @@ class Container:
 
     @cached_property
     def connections_api(self) -> ConnectionsApi:
-        """Our own @connections client: Chalice's `app.websocket_api` exists only
-        inside WebSocket handlers, and REST and SQS Lambdas publish too."""
+        """Ours: Chalice's `app.websocket_api` exists only in WebSocket handlers."""
         return ConnectionsApi(self.transport, sleep=self.sleep)
 
     @cached_property

@@ -10,9 +10,13 @@ from chalicelib.models import Upload, UploadTarget
 
 # Where an upload was started: our REST API, Companion's routes, or the signer.
 Source = Literal["api", "companion", "signer"]
-# Who creates the upload in S3: the server, or the browser through a presigned
-# URL (Uppy's signRequest mode), which binds the S3 upload id on first use.
-CreatedBy = Literal["server", "browser"]
+
+
+def browser_makes_s3_requests(source: Source) -> bool:
+    """The signer's uploads are made by the browser, one signed S3 request at a
+    time (Uppy's signRequest mode): it creates, assembles and aborts the S3
+    upload, so the server never does."""
+    return source == "signer"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from chalicelib.models import MAX_INT, UploadTarget
 from chalicelib.routes.common import CORS, current_caller
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
+from chalicelib.uploads.browser import BrowserDrivenUploads
 from chalicelib.uploads.lifecycle import UploadLifecycle
 
 bp = Blueprint(__name__)
@@ -75,8 +76,11 @@ class UppySigner:
     """Signs one S3 request of Uppy's browser-driven upload: the upload's
     lifecycle decides, S3's presigner signs."""
 
-    def __init__(self, uploads: UploadLifecycle, storage: BrowserRequests) -> None:
+    def __init__(
+        self, uploads: UploadLifecycle, browser: BrowserDrivenUploads, storage: BrowserRequests
+    ) -> None:
         self._uploads = uploads
+        self._browser = browser
         self._storage = storage
 
     def sign(self, user_id: str, request: SignRequest) -> Signed:
@@ -89,7 +93,7 @@ class UppySigner:
         if record.upload.upload_id != upload_id:
             if record.source != "signer":
                 raise not_found()
-            record = self._uploads.bind(record, upload_id)
+            record = self._browser.bind(record, upload_id)
         key = record.upload.key
         if method == "PUT":
             if part_number is None:
@@ -101,9 +105,9 @@ class UppySigner:
         if method == "GET":
             return Signed(url=self._storage.presign_list_parts(key, upload_id), key=key)
         if method == "POST":
-            self._uploads.completing_in_browser(record)
+            self._browser.completing(record)
             return Signed(url=self._storage.presign_complete(key, upload_id), key=key)
-        self._uploads.abort(record, in_s3=False)
+        self._uploads.abort(record)
         return Signed(url=self._storage.presign_abort(key, upload_id), key=key)
 
     def _create(self, user_id: str, request: SignRequest, target: UploadTarget | None) -> Signed:
@@ -121,9 +125,7 @@ class UppySigner:
             size=request.file.size,
             target=target,
         )
-        upload = self._uploads.initiate(
-            user_id, file, source="signer", created_by="browser", single_put=single
-        )
+        upload = self._uploads.initiate(user_id, file, source="signer", single_put=single)
         if single:
             url = self._storage.presign_put(upload.key, upload.content_type, upload.size)
         else:
@@ -141,5 +143,6 @@ def sign_request() -> Response:
     caller = current_caller(bp)
     assert bp.current_request is not None
     body = parse_body(bp.current_request, SignRequest)
-    signer = UppySigner(container().uploads, container().multipart)
+    c = container()
+    signer = UppySigner(c.uploads, c.browser_uploads, c.multipart)
     return json_response(signer.sign(caller.user_id, body))

@@ -28,10 +28,10 @@ from chalicelib.domain.upload_policy import (
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, require_move
 from chalicelib.domain.uploads import (
     CompletedObject,
-    CreatedBy,
     NewFile,
     Source,
     UploadRecord,
+    browser_makes_s3_requests,
     not_found,
 )
 from chalicelib.errors import Conflict, DomainError, InvalidInput
@@ -66,12 +66,11 @@ class UploadLifecycle:
         file: NewFile,
         *,
         source: Source = "api",
-        created_by: CreatedBy = "server",
         single_put: bool = False,
     ) -> Upload:
-        """Create the upload. With `created_by="browser"` the browser creates the
-        S3 upload through a presigned URL and the upload id is bound on the first
-        request that carries it (`bind`)."""
+        """Create the upload. Where the browser makes the S3 requests
+        (`browser_makes_s3_requests`), it creates the S3 upload itself and its
+        id is learned later (chalicelib/uploads/browser.py)."""
         check_new_file(self._policy, file, single_put=single_put)
         if isinstance(file.target, ChapterTarget):
             self._courses.require_role(file.target.course_id, user_id, WRITERS)
@@ -79,7 +78,7 @@ class UploadLifecycle:
         operation_id = new_id("op")
         key = object_key(user_id, operation_id, file.name)
         upload_id = ""
-        if created_by == "server":
+        if not browser_makes_s3_requests(source):
             upload_id = self._storage.create(key, file.content_type)
         part_size = file.size if single_put else choose_part_size(file.size)
         now = utc(self._clock)
@@ -115,19 +114,6 @@ class UploadLifecycle:
             raise
         self._announcer.started(upload)
         return upload
-
-    def bind(self, record: UploadRecord, upload_id: str) -> UploadRecord:
-        """Tie a browser-created S3 upload id to its operation (first use wins)."""
-        if record.upload.upload_id == upload_id:
-            return record
-        if record.upload.upload_id or not self._store.bind_upload_id(
-            record.upload.operation_id, upload_id
-        ):
-            raise not_found()
-        bound = self._store.get(record.upload.operation_id)
-        if bound is None:
-            raise not_found()
-        return bound
 
     # ---- reads -----------------------------------------------------------------
     def owned(self, user_id: str, operation_id: str) -> UploadRecord:
@@ -200,22 +186,16 @@ class UploadLifecycle:
         )
         return moved.upload, completed
 
-    def completing_in_browser(self, record: UploadRecord) -> Upload:
-        """A browser-created upload whose client asks S3 itself to assemble it:
-        `completing` from now on, so an abort checks S3 first."""
-        require_move(record.upload.status, "completing")
-        return self._move(record.upload, "completing").upload
-
-    def abort(self, record: UploadRecord, *, in_s3: bool = True) -> Upload:
-        """Abort the upload; `in_s3=False` when the client aborts the S3 upload
-        itself (a browser-created upload)."""
+    def abort(self, record: UploadRecord) -> Upload:
+        """Abort the upload, and its S3 upload unless the browser makes the S3
+        requests (it aborts it itself, with a signed URL)."""
         upload = record.upload
         require_move(upload.status, "aborted")
         if upload.status == "completing" and self._storage.head(upload.key) is not None:
             # S3 assembled it already; its event will complete the upload.
             raise Conflict("the upload has completed in S3", code="upload_not_open")
         moved = self._move(upload, "aborted", reason="aborted", announce=self._announcer.abort())
-        if in_s3:
+        if not browser_makes_s3_requests(record.source):
             # After the state change, so a concurrent completion cannot win
             # the race and leave a completed object behind an aborted upload.
             self._storage.abort(upload.key, upload.upload_id)
