@@ -20,7 +20,7 @@ OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 UV_VERSION := 0.13.9
 
 # The project itself goes in editable, for its console script: course-media-ops.
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-processing.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt

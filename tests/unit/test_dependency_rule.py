@@ -50,6 +50,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "adapters": (
         "chalicelib.aws_clients",
         "chalicelib.management_api",
+        "chalicelib.media_probe",
         "chalicelib.metrics",
         "chalicelib.store",
     ),
