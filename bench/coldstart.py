@@ -107,10 +107,11 @@ def expire_stale_uploads(event):
     )
 """
 
-# What each child runs: import the handler's module, invoke it once (twice
-# for REST), check the answer, exit. Events come in through the environment.
+# What each child runs: import the handler's module (the module the function's
+# Handler names), invoke it once (twice for REST), check the answer, exit.
+# Events come in through the environment.
 DRIVER = """
-import json, os, sys
+import importlib, json, os, sys
 sys.path.insert(0, os.environ["BENCH_APP_DIR"])
 events = json.loads(os.environ["BENCH_EVENTS"])
 
@@ -125,20 +126,38 @@ class Context:
         return 30000
 
 
-module = __import__(os.environ["BENCH_MODULE"])
+module_name, _, attribute = os.environ["BENCH_HANDLER"].rpartition(".")
+handler = getattr(importlib.import_module(module_name), attribute)
 kind = os.environ["BENCH_KIND"]
-if kind == "rest":
-    for event in events:
-        answer = module.app(event, Context())
-        assert answer["statusCode"] == 200, answer
-elif kind == "websocket":
-    answer = module.on_ws_connect(events[0], Context())
-    assert (answer or {{}}).get("statusCode", 200) == 200, answer
-elif kind == "s3_events":
-    module.on_s3_events(events[0], Context())
-else:
-    module.expire_stale_uploads(events[0], Context())
+for event in events:
+    answer = handler(event, Context())
+    if kind in ("rest", "websocket"):
+        assert (answer or {{}}).get("statusCode", 200) == 200, answer
 """.replace("{{}}", "{}")
+
+
+BARE_HANDLERS = {
+    "rest": "bare_app.app",
+    "websocket": "bare_app.on_ws_connect",
+    "s3_events": "bare_app.on_s3_events",
+    "schedule": "bare_app.expire_stale_uploads",
+}
+
+
+def app_handlers() -> dict[str, str]:
+    """Each kind's Handler as `chalice package` writes it: app.py for REST, a
+    module of chalicelib/functions for the others."""
+    import app
+
+    chalice = app.app
+    named = {c.name: c.handler_string for c in chalice.websocket_handlers.values()}
+    named.update({source.name: source.handler_string for source in chalice.event_sources})
+    return {
+        "rest": "app.app",
+        "websocket": named["on_ws_connect"],
+        "s3_events": named["s3_events"],
+        "schedule": named["expire_stale_uploads"],
+    }
 
 
 def _rest_event(path: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -259,10 +278,10 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(env: dict[str, str], module: str, app_dir: str) -> tuple[float, float]:
+def _run(env: dict[str, str], handler: str, app_dir: str) -> tuple[float, float]:
     """One fresh process: its wall time from spawn to exit, and its CPU time
     (user + system), which a busy machine disturbs less than the wall time."""
-    env = {**env, "BENCH_MODULE": module, "BENCH_APP_DIR": app_dir}
+    env = {**env, "BENCH_HANDLER": handler, "BENCH_APP_DIR": app_dir}
     cpu_before = _cpu_of_children()
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and driver
@@ -270,7 +289,7 @@ def _run(env: dict[str, str], module: str, app_dir: str) -> tuple[float, float]:
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"{module} {env['BENCH_KIND']} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{handler} {env['BENCH_KIND']} failed:\n{done.stderr[-3000:]}")
     return elapsed, _cpu_of_children() - cpu_before
 
 
@@ -294,6 +313,7 @@ def measure(runs: int, kinds: list[str], warmup: bool = True) -> dict[str, dict[
         base_env = _environment(moto_url, provisioned)
         token = mint_token(SECRET, USER, 3600)
         results: dict[str, dict[str, float]] = {}
+        handlers = app_handlers()
         with tempfile.TemporaryDirectory() as bare_dir:
             (Path(bare_dir) / "bare_app.py").write_text(textwrap.dedent(BARE_APP))
             for compile_dir in (str(ROOT / "app.py"), str(ROOT / "chalicelib"), bare_dir):
@@ -306,13 +326,14 @@ def measure(runs: int, kinds: list[str], warmup: bool = True) -> dict[str, dict[
                     "BENCH_KIND": kind,
                     "BENCH_EVENTS": json.dumps(events_for(kind, token)),
                 }
+                app_handler, bare_handler = handlers[kind], BARE_HANDLERS[kind]
                 if warmup:  # one untimed pair warms the OS file cache for both
-                    _run(env, "app", str(ROOT))
-                    _run(env, "bare_app", bare_dir)
+                    _run(env, app_handler, str(ROOT))
+                    _run(env, bare_handler, bare_dir)
                 app_runs, bare_runs = [], []
                 for _ in range(runs):
-                    app_runs.append(_run(env, "app", str(ROOT)))
-                    bare_runs.append(_run(env, "bare_app", bare_dir))
+                    app_runs.append(_run(env, app_handler, str(ROOT)))
+                    bare_runs.append(_run(env, bare_handler, bare_dir))
                 app_s = statistics.median(wall for wall, _ in app_runs)
                 bare_s = statistics.median(wall for wall, _ in bare_runs)
                 app_cpu = statistics.median(cpu for _, cpu in app_runs)

@@ -12,6 +12,7 @@ attributed and not checked.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
 import sys
 import threading
@@ -66,7 +67,9 @@ def handler_codes() -> dict[CodeType, str]:
     for route_key, config in chalice.websocket_handlers.items():
         codes[config.handler_function.__code__] = WEBSOCKET_FUNCTIONS[route_key]
     for source in chalice.event_sources:
-        handler = getattr(application, source.handler_string.split(".")[-1])
+        # The module and name Lambda's Handler setting gives (chalice package writes it).
+        module, _, attribute = source.handler_string.rpartition(".")
+        handler = getattr(importlib.import_module(module), attribute)
         func = getattr(handler, "func", handler)
         codes[func.__code__] = to_cfn_resource_name(source.name)
     return codes

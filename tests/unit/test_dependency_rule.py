@@ -56,6 +56,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "routes": ("chalicelib.routes", "chalicelib.http"),
     "root": ("chalicelib.services", "chalicelib.course_features"),
+    # The non-REST functions' entry points: wiring, as app.py is.
+    "functions": ("chalicelib.functions",),
 }
 AWS_SDK = ("boto3", "botocore", "mypy_boto3_")
 
@@ -73,6 +75,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "adapters": (*LAYERS["routes"], *LAYERS["root"]),
     "routes": LAYERS["adapters"],
     "root": LAYERS["routes"],
+    # Lambda imports these instead of app.py so that they skip the REST routes
+    # (chalicelib/functions/__init__.py); AWS only through the container.
+    "functions": ("chalicelib.routes", *LAYERS["adapters"], *AWS_SDK),
 }
 
 

@@ -1,0 +1,27 @@
+"""The entry points of the functions that serve no REST route, one module per
+kind: websocket.py ($connect, $default, $disconnect), uploads.py (S3 events
+and the stale-upload sweep), outbox.py (realtime delivery).
+
+Each is a Chalice Blueprint that app.py registers, so `chalice package` names
+each function's Handler after the module it lives in
+(`chalicelib.functions.uploads.on_s3_events`) and Lambda imports that module,
+never app.py: a function does not import the REST routes, their request models
+or the modules of the services it never builds (docs/PERFORMANCE.md#cold-start).
+The handlers are the same objects whether Lambda, app.py's test client or the
+local stack calls them.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, WebsocketAPI
+
+
+class FunctionBlueprint(Blueprint):
+    """A Blueprint whose WebSocket handlers Chalice wraps as it wraps an app's.
+
+    Chalice wraps `on_ws_*` handlers (event parsing, the 200 answer) only on an
+    object that has a `websocket_api`, which a plain Blueprint lacks."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self.websocket_api = WebsocketAPI()

@@ -1,0 +1,53 @@
+"""Each function that serves no REST route runs from its own module
+(chalicelib/functions): the Handler `chalice package` writes for it names that
+module, Lambda imports it alone, and it answers with the very handler app.py
+registers, so the tests and the local stack exercise what Lambda runs."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app as application
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALICE = application.app
+HANDLERS = {
+    **{config.name: config.handler_string for config in CHALICE.websocket_handlers.values()},
+    **{source.name: source.handler_string for source in CHALICE.event_sources},
+}
+
+
+def test_every_function_but_the_rest_api_has_an_entry_point_of_its_own() -> None:
+    assert sorted(HANDLERS) == [
+        "expire_stale_uploads",
+        "on_ws_connect",
+        "on_ws_disconnect",
+        "on_ws_message",
+        "outbox_delivery",
+        "s3_events",
+    ]
+    assert {h.rpartition(".")[0] for h in HANDLERS.values()} == {
+        "chalicelib.functions.websocket",
+        "chalicelib.functions.uploads",
+        "chalicelib.functions.outbox",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(HANDLERS))
+def test_the_deployed_handler_is_the_one_app_registers(name: str) -> None:
+    module, _, attribute = HANDLERS[name].rpartition(".")
+    assert getattr(importlib.import_module(module), attribute) is CHALICE.handler_map[name]
+
+
+@pytest.mark.parametrize("module", sorted({h.rpartition(".")[0] for h in HANDLERS.values()}))
+def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> None:
+    script = f"import sys, {module}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    loaded = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [m for m in loaded if m == "app" or m.startswith("chalicelib.routes")] == []
