@@ -7,6 +7,12 @@ tables that other request threads are changing (RuntimeError, a 500), and a
 conditional write checks and writes without a lock, so two racing writers can
 both win. Real DynamoDB is linearizable per item, and the app's idempotency rests
 on that; serializing DynamoDB calls gives the local stack the same guarantee.
+Stream reads take the same turn: moto applies a transaction item by item, each
+adding its stream record, and rolls the table back (stream included) when a
+later item's condition fails. A GetRecords in between read records of a write
+that never happened, and the pump's checkpoint then skipped the real records
+that took their sequence numbers (events lost under concurrent writers). A
+DynamoDB stream shows only committed writes.
 S3 and SQS stay concurrent: parallel part uploads and SQS long polls must not wait
 on each other.
 """
@@ -36,16 +42,19 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
+# The JSON protocol's X-Amz-Target names the service: DynamoDB's and its streams'.
+SERIALIZED_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
+
+
 class SerializeDynamoDB:
-    """WSGI middleware: one DynamoDB request at a time (the JSON protocol's
-    X-Amz-Target names the service)."""
+    """WSGI middleware: one DynamoDB or DynamoDB Streams request at a time."""
 
     def __init__(self, app: WSGIApplication) -> None:
         self._app = app
         self._lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(SERIALIZED_TARGETS):
             return self._app(environ, start_response)
         with self._lock:
             # Consume the body inside the lock: the response is built lazily otherwise.
