@@ -87,6 +87,7 @@ def chapter_announcement(chapter: Chapter, extra_resources: Sequence[str] = ()) 
     """`chapter.updated` with the chapter's new state, for the course."""
     event = ChapterUpdated.new(
         ChapterData(chapter=chapter),
+        at=chapter.updated_at,
         course_id=chapter.course_id,
         resources=[*chapter_paths(chapter.course_id, chapter.chapter_id), *extra_resources],
     )
@@ -160,7 +161,10 @@ class CourseService:
         record = replace(snapshot.course, title=title, version=version + 1, updated_at=now)
         course = course_view(replace(snapshot, course=record))
         event = CourseUpdated.new(
-            CourseData(course=course), course_id=course_id, resources=course_paths(course_id)
+            CourseData(course=course),
+            at=now,
+            course_id=course_id,
+            resources=course_paths(course_id),
         )
         # The rename commits with its event; a concurrent chapter change makes
         # the event's chapters one step old, and its own chapter.updated follows.

@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chalicelib.client_messages import CLIENT_MESSAGE
-from chalicelib.ids import new_id, utcnow
+from chalicelib.ids import new_id
 from chalicelib.models import (
     Chapter,
     Course,
@@ -138,13 +138,15 @@ class Envelope(BaseModel):
         operation_id: str | None = None,
         course_id: str | None = None,
         resources: Sequence[str] = (),
-        at: datetime | None = None,
+        at: datetime,
     ) -> Self:
+        """`at` is when the change happened, from the service's clock (the
+        container injects it), never the wall clock read here."""
         type_name = cls.model_fields["type"].default
         return cls(
             id=new_id("evt"),
             type=type_name,
-            at=at or utcnow(),
+            at=at,
             operationId=operation_id,
             courseId=course_id,
             data=data,

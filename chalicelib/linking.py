@@ -183,6 +183,7 @@ def announcements(
     ]
     event = kind.new(
         MediaLinkData(media=media, chapter=chapter),
+        at=chapter.updated_at,
         course_id=chapter.course_id,
         resources=resources,
     )

@@ -27,6 +27,7 @@ from chalicelib.client_messages import (
     UnsubscribeMessage,
     parse_message,
 )
+from chalicelib.clock import Clock, utc
 from chalicelib.domain.connections import Connection
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.events import (
@@ -98,8 +99,8 @@ class UploadsProgress(Protocol):
 # ---- replies ----------------------------------------------------------------
 
 
-def error_reply(err: DomainError) -> Error:
-    return Error.new(ErrorData(code=err.code, message=err.message))
+def error_reply(err: DomainError, at: datetime) -> Error:
+    return Error.new(ErrorData(code=err.code, message=err.message), at=at)
 
 
 # ---- one connection's messages ---------------------------------------------
@@ -113,11 +114,16 @@ class LiveAccess:
     a course's deletion ends every subscription to its channel through it."""
 
     def __init__(
-        self, connections: ConnectionRepository, fanout: FanOut, max_message_bytes: int
+        self,
+        connections: ConnectionRepository,
+        fanout: FanOut,
+        max_message_bytes: int,
+        clock: Clock = time.time,
     ) -> None:
         self._connections = connections
         self._fanout = fanout
         self._max_bytes = max_message_bytes
+        self._clock = clock
 
     def reply(self, connection_id: str, replies: list[Envelope]) -> None:
         payloads = [encode(envelope, self._max_bytes) for envelope in replies]
@@ -144,7 +150,8 @@ class LiveAccess:
                 self._connections.unsubscribe(connection_id, channel)
             except NotFound:
                 continue  # it closed meanwhile; $disconnect removes the rest
-            self.reply(connection_id, [Unsubscribed.new(UnsubscribedData(channel=channel))])
+            left = Unsubscribed.new(UnsubscribedData(channel=channel), at=utc(self._clock))
+            self.reply(connection_id, [left])
             revoked += 1
         return revoked
 
@@ -194,18 +201,21 @@ class RealtimeService:
         try:
             replies = self._dispatch(connection_id, parse_message(body))
         except DomainError as err:
-            replies = [error_reply(err)]
+            replies = [error_reply(err, utc(self._clock))]
         except Exception:
             logger.exception("websocket message failed", connection_id=connection_id)
             replies = [
-                Error.new(ErrorData(code="internal_error", message="the message failed; retry"))
+                Error.new(
+                    ErrorData(code="internal_error", message="the message failed; retry"),
+                    at=utc(self._clock),
+                )
             ]
         self._live.reply(connection_id, replies)
 
     # ---- actions -----------------------------------------------------------
     def _dispatch(self, connection_id: str, message: ClientMessage) -> list[Envelope]:
         if isinstance(message, PingMessage):
-            return [Pong.new(PongData())]
+            return [Pong.new(PongData(), at=utc(self._clock))]
         conn = self._connections.get(connection_id)
         if conn is None:
             raise NotFound(
@@ -235,7 +245,7 @@ class RealtimeService:
         assert caller.expires_at is not None
         renewed = self._connections.reauthenticate(conn, caller.expires_at)
         expires_at = datetime.fromtimestamp(renewed.token_expires_at, UTC)
-        return [Authenticated.new(AuthenticatedData(expires_at=expires_at))]
+        return [Authenticated.new(AuthenticatedData(expires_at=expires_at), at=utc(self._clock))]
 
     def _subscribe(self, conn: Connection, channel: str, since: int | None) -> list[Envelope]:
         self._authorize(conn.user_id, channel)
@@ -246,7 +256,7 @@ class RealtimeService:
         self._connections.subscribe(conn, channel)
         seq = self._events.current_seq(channel)
         if since is None:
-            return [Subscribed.new(SubscribedData(channel=channel, seq=seq))]
+            return [Subscribed.new(SubscribedData(channel=channel, seq=seq), at=utc(self._clock))]
         missed = seq - since
         replay = (
             self._events.since(channel, since, through=seq)
@@ -255,7 +265,10 @@ class RealtimeService:
         )
         complete = [event.seq for event in replay] == list(range(since + 1, seq + 1))
         return [
-            Subscribed.new(SubscribedData(channel=channel, seq=seq, replay_complete=complete)),
+            Subscribed.new(
+                SubscribedData(channel=channel, seq=seq, replay_complete=complete),
+                at=utc(self._clock),
+            ),
             *replay,
             *(
                 progress if progress.channel == channel else progress.on_channel(channel, None)
@@ -273,7 +286,7 @@ class RealtimeService:
                 "a connection cannot leave its own user channel", code="invalid_channel"
             )
         self._connections.unsubscribe(conn.connection_id, channel)
-        return [Unsubscribed.new(UnsubscribedData(channel=channel))]
+        return [Unsubscribed.new(UnsubscribedData(channel=channel), at=utc(self._clock))]
 
     def _authorize(self, user_id: str, channel: str) -> None:
         parsed = parse_channel(channel)

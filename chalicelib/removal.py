@@ -54,7 +54,7 @@ from chalicelib.models import Chapter, MediaFile, MediaLink, Member
 _CHANNELS_PER_COMMIT = 40
 
 
-def _unlinked(chapter: Chapter, media: MediaFile, link: MediaLink) -> Announcement:
+def _unlinked(chapter: Chapter, media: MediaFile, link: MediaLink, at: datetime) -> Announcement:
     """media.unlinked for one item of a deleted chapter: `media` as it is now
     (without the link), `chapter` as it was deleted; to the course and the owner."""
     unlinked = media.model_copy(
@@ -62,6 +62,7 @@ def _unlinked(chapter: Chapter, media: MediaFile, link: MediaLink) -> Announceme
     )
     event = MediaUnlinked.new(
         MediaLinkData(media=unlinked, chapter=chapter),
+        at=at,
         course_id=chapter.course_id,
         resources=[
             *chapter_paths(chapter.course_id, chapter.chapter_id),
@@ -72,16 +73,17 @@ def _unlinked(chapter: Chapter, media: MediaFile, link: MediaLink) -> Announceme
 
 
 def _step_announcements(
-    chapter: Chapter, linked: dict[str, MediaFile], link: MediaLink
+    chapter: Chapter, linked: dict[str, MediaFile], link: MediaLink, at: datetime
 ) -> Callable[[list[str], bool], list[Announcement]]:
     """What each step of a chapter's deletion announces: the media.unlinked of
     the files it unlinks, and chapter.deleted with the last step."""
 
     def announce(media_ids: list[str], final: bool) -> list[Announcement]:
-        steps = [_unlinked(chapter, linked[m], link) for m in media_ids]
+        steps = [_unlinked(chapter, linked[m], link, at) for m in media_ids]
         if final:
             deleted = ChapterDeleted.new(
                 ChapterData(chapter=chapter),
+                at=at,
                 course_id=chapter.course_id,
                 resources=chapter_paths(chapter.course_id, chapter.chapter_id),
             )
@@ -172,6 +174,7 @@ class RemovalService:
                 continue  # deleted meanwhile
         event = CourseDeleted.new(
             CourseData(course=course_view(snapshot)),
+            at=stamp(self._clock),
             course_id=course_id,
             resources=course_paths(course_id),
         )
@@ -194,11 +197,10 @@ class RemovalService:
             files = self._media.get_many([item.media_id for item in chapter.items])
             linked = {m.media_id: m for m in files if link in m.links}
 
-            announce = _step_announcements(chapter, linked, link)
+            now = stamp(self._clock)
+            announce = _step_announcements(chapter, linked, link, now)
             try:
-                self._links.delete_chapter(
-                    chapter, set(linked), actor, stamp(self._clock), announce
-                )
+                self._links.delete_chapter(chapter, set(linked), actor, now, announce)
             except VersionConflict:
                 self._sleep(backoff(attempt))
                 continue

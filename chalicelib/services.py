@@ -283,7 +283,8 @@ class Container:
 
     @cached_property
     def live_access(self) -> LiveAccess:
-        return LiveAccess(self.connections, self.fanout, self.settings.max_ws_message_bytes)
+        max_bytes = self.settings.max_ws_message_bytes
+        return LiveAccess(self.connections, self.fanout, max_bytes, clock=self.clock)
 
     @cached_property
     def realtime(self) -> RealtimeService:

@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.auth import ROLES, Role
@@ -18,6 +18,9 @@ from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.events import Announcement, Envelope
 from chalicelib.ids import iso
 from chalicelib.models import Chapter, MediaFile, MediaLink, Member
+
+# When a test's event happened: events take their time from the caller's clock.
+EVENT_AT = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 class FakeClock:

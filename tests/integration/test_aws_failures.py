@@ -34,7 +34,7 @@ from chalicelib.services import Container
 from chalicelib.settings import get_settings
 from chalicelib.store.media import S3Objects
 from tests.conftest import REGION, auth, token_for
-from tests.fakes import FakeWebsocketGateway, InMemoryPublisher, media_file
+from tests.fakes import EVENT_AT, FakeWebsocketGateway, InMemoryPublisher, media_file
 
 pytestmark = pytest.mark.integration
 
@@ -166,7 +166,7 @@ def event_log(client: Client, aws: FailingAws) -> Answer:
     log = aws.fail("dynamodb", "PutItem", get_settings().events_table).container().event_log
     # The delivery Lambda records each committed copy; the log decides nothing
     # else a client sees (a failure here is retried from the outbox stream).
-    copy = Pong.new(PongData()).model_copy(update={"channel": "user:ann", "seq": 1})
+    copy = Pong.new(PongData(), at=EVENT_AT).model_copy(update={"channel": "user:ann", "seq": 1})
     return _direct(lambda: log.record(copy))
 
 

@@ -16,6 +16,7 @@ from chalicelib.events import ChapterData, ChapterUpdated
 from chalicelib.models import ChapterItem, MediaLink
 from tests.conftest import token_for
 from tests.fakes import (
+    EVENT_AT,
     FakeConnectionsApi,
     FakeWebsocketGateway,
     InMemoryPublisher,
@@ -357,7 +358,7 @@ def test_after_a_course_is_deleted_no_former_member_receives_its_events(
 
     deleted = call(client, "DELETE", f"/courses/{course.course_id}", "olga")
     # Whatever might still be published to the channel (a late upload's event).
-    late = ChapterUpdated.new(ChapterData(chapter=chapter), course_id=course.course_id)
+    late = ChapterUpdated.new(ChapterData(chapter=chapter), course_id=course.course_id, at=EVENT_AT)
     services.container().publisher.publish(late, [channel])
 
     assert deleted.status_code == 204

@@ -13,7 +13,7 @@ from chalicelib.models import Chapter
 from chalicelib.store.connections import ConnectionStore
 from chalicelib.store.dynamo import Table
 from tests.conftest import use_container
-from tests.fakes import FakeConnectionsApi, assert_valid_events
+from tests.fakes import EVENT_AT, FakeConnectionsApi, assert_valid_events
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def chapter_event() -> ChapterUpdated:
         }
     )
     return ChapterUpdated.new(
-        ChapterData(chapter=chapter), course_id="c_big", resources=["/courses/c_big"]
+        ChapterData(chapter=chapter), course_id="c_big", resources=["/courses/c_big"], at=EVENT_AT
     )
 
 

@@ -14,7 +14,7 @@ from chalicelib.channels import course_channel, user_channel
 from chalicelib.events import ChapterData, ChapterUpdated, UploadProgress, UploadProgressData
 from chalicelib.models import ChapterTarget
 from tests.conftest import auth, token_for
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
+from tests.fakes import EVENT_AT, FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 
 pytestmark = pytest.mark.integration
 
@@ -262,7 +262,9 @@ def test_an_event_too_large_for_one_message_is_sent_without_data(
     huge = chapter.model_copy(update={"title": "x" * 200_000})
 
     services.container().publisher.publish(
-        ChapterUpdated.new(ChapterData(chapter=huge), course_id=course_id, resources=["/r"]),
+        ChapterUpdated.new(
+            ChapterData(chapter=huge), course_id=course_id, resources=["/r"], at=EVENT_AT
+        ),
         [course_channel(course_id)],
     )
 
@@ -289,6 +291,7 @@ def test_transient_progress_carries_no_seq(
         ),
         operation_id="op_1",
         course_id=course_id,
+        at=EVENT_AT,
     )
 
     services.container().publisher.publish(progress, [user_channel("alice")])

@@ -19,6 +19,7 @@ from chalicelib.realtime import RealtimeService
 from chalicelib.store.events import EventLog
 from tests.conftest import auth, token_for, use_container
 from tests.fakes import (
+    EVENT_AT,
     FakeClock,
     FakeConnectionsApi,
     FakeWebsocketGateway,
@@ -138,11 +139,13 @@ def test_a_replay_past_the_retention_window_says_it_is_incomplete(
     channel = course_channel(course_id)
     for n in range(3):
         c.publisher.publish(
-            ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n))), [channel]
+            ChapterUpdated.new(ChapterData(chapter=chapter(course_id, n)), at=EVENT_AT), [channel]
         )
     clock.advance(c.settings.event_retention_hours * 3600 + 1)
     c.connections.add("late=", "alice", ["user:alice"])
-    c.publisher.publish(ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3))), [channel])
+    c.publisher.publish(
+        ChapterUpdated.new(ChapterData(chapter=chapter(course_id, 3)), at=EVENT_AT), [channel]
+    )
 
     c.realtime.receive("late=", json.dumps({"action": "subscribe", "channel": channel, "since": 0}))
 

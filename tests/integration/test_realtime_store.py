@@ -11,7 +11,7 @@ from chalicelib.services import Container
 from chalicelib.store.connections import CONNECTION_TTL_SECONDS, ConnectionStore
 from chalicelib.store.events import EventLog
 from tests.conftest import use_container
-from tests.fakes import FakeClock
+from tests.fakes import EVENT_AT, FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +202,9 @@ def test_an_event_too_large_for_an_item_is_kept_without_data(log: DeliveredLog) 
             "updatedAt": "2026-11-21T10:00:00.000Z",
         }
     )
-    event = ChapterUpdated.new(ChapterData(chapter=chapter), course_id="c_1", resources=["/r"])
+    event = ChapterUpdated.new(
+        ChapterData(chapter=chapter), course_id="c_1", resources=["/r"], at=EVENT_AT
+    )
 
     log.append(event, "course:c_1")
 

@@ -37,7 +37,7 @@ from chalicelib.events import (
 )
 from chalicelib.models import Chapter, ChapterTarget, LibraryTarget, MediaFile, Upload, UploadTarget
 from tests.conftest import token_for
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
+from tests.fakes import EVENT_AT, FakeConnectionsApi, FakeWebsocketGateway, assert_valid_events
 
 pytestmark = pytest.mark.integration
 
@@ -105,7 +105,7 @@ def upload_events(up: Upload) -> list[Envelope]:
         filename=up.filename,
         target=up.target,
     )
-    kw: dict[str, Any] = {"operation_id": up.operation_id, "course_id": course}
+    kw: dict[str, Any] = {"operation_id": up.operation_id, "course_id": course, "at": NOW}
     return [
         UploadStarted.new(UploadData(upload=up), **kw),
         UploadProgress.new(progress, **kw),
@@ -163,10 +163,17 @@ def test_every_connection_receives_exactly_its_channels_events_in_seq_order(
             publish(event, upload_channels(up))
     for course_id, owner in ((course_a, "bob"), (course_b, "alice")):
         link = MediaLinkData(media=media(f"m_{owner}", owner), chapter=chapter(course_id))
-        publish(MediaLinked.new(link, course_id=course_id), link_channels(course_id, owner))
-        publish(MediaUnlinked.new(link, course_id=course_id), link_channels(course_id, owner))
         publish(
-            ChapterUpdated.new(ChapterData(chapter=chapter(course_id)), course_id=course_id),
+            MediaLinked.new(link, course_id=course_id, at=EVENT_AT), link_channels(course_id, owner)
+        )
+        publish(
+            MediaUnlinked.new(link, course_id=course_id, at=EVENT_AT),
+            link_channels(course_id, owner),
+        )
+        publish(
+            ChapterUpdated.new(
+                ChapterData(chapter=chapter(course_id)), course_id=course_id, at=EVENT_AT
+            ),
             chapter_channels(course_id),
         )
 

@@ -24,7 +24,7 @@ from chalicelib.events import (
 from chalicelib.models import ChapterTarget, LibraryTarget, UploadTarget
 from scripts import gen_docs
 from tests.conftest import token_for
-from tests.fakes import FakeConnectionsApi, FakeWebsocketGateway
+from tests.fakes import EVENT_AT, FakeConnectionsApi, FakeWebsocketGateway
 from tests.integration.test_routing import chapter, media, upload, upload_events
 
 pytestmark = pytest.mark.integration
@@ -69,10 +69,10 @@ def conversation(
     link = MediaLinkData(media=media("m_1", "alice"), chapter=chapter(course))
     for linked in (MediaLinked, MediaUnlinked):
         container.publisher.publish(
-            linked.new(link, course_id=course), link_channels(course, "alice")
+            linked.new(link, course_id=course, at=EVENT_AT), link_channels(course, "alice")
         )
     container.publisher.publish(
-        ChapterUpdated.new(ChapterData(chapter=chapter(course)), course_id=course),
+        ChapterUpdated.new(ChapterData(chapter=chapter(course)), course_id=course, at=EVENT_AT),
         [course_channel(course)],
     )
     container.courses.rename_course(course, "alice", version=1, title="Renamed")

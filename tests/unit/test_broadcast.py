@@ -11,7 +11,7 @@ from chalicelib.broadcast import DeliveryError, FanOut, encode
 from chalicelib.events import Pong, PongData, UploadProgress, UploadProgressData
 from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
-from tests.fakes import FakeConnectionsApi
+from tests.fakes import EVENT_AT, FakeConnectionsApi
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_messages_to_one_connection_arrive_in_order_and_stop_when_it_is_gone(
 
 
 def test_an_event_within_the_limit_is_sent_whole() -> None:
-    pong = Pong.new(PongData())
+    pong = Pong.new(PongData(), at=EVENT_AT)
 
     assert json.loads(encode(pong, 128 * 1024)) == pong.wire()
 
@@ -111,6 +111,7 @@ def test_an_event_over_the_limit_is_sent_without_data_but_with_its_resources() -
         ),
         operation_id="op_1",
         resources=["/uploads/op_1"],
+        at=EVENT_AT,
     )
 
     message = json.loads(encode(event, 1024))

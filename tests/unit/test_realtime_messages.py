@@ -17,7 +17,7 @@ from chalicelib.events import UploadProgress, UploadProgressData, UploadStarted
 from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
 from chalicelib.realtime import LiveAccess, RealtimeService
-from tests.fakes import FakeConnectionsApi, InMemoryConnections, InMemoryEventLog
+from tests.fakes import EVENT_AT, FakeConnectionsApi, InMemoryConnections, InMemoryEventLog
 
 
 def test_subscribe_with_since_is_read() -> None:
@@ -53,7 +53,9 @@ class OpenUpload:
             filename="talk.mp4",
             target=LibraryTarget(type="library"),
         )
-        return [UploadProgress.new(data, operation_id="op_1").on_channel(channel, None)]
+        return [
+            UploadProgress.new(data, operation_id="op_1", at=EVENT_AT).on_channel(channel, None)
+        ]
 
 
 def durable(n: int) -> UploadStarted:
