@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as _urlquote
 
 from chalicelib.domain.media import LibraryPosition, MediaPage
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import iso
 from chalicelib.models import MediaFile, MediaLink
 from chalicelib.store.aws_errors import translated
-from chalicelib.store.dynamo import BadStartKey, ConditionFailed, Item, Table
+from chalicelib.store.dynamo import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -165,17 +165,14 @@ class MediaStore:
             if after
             else None
         )
-        try:
-            page = self._table.query_page(
-                "userId = :u",
-                {":u": user_id},
-                index=BY_OWNER,
-                forward=False,
-                limit=limit,
-                start=start,
-            )
-        except BadStartKey:
-            raise InvalidInput("nextToken is not valid", code="invalid_next_token") from None
+        page = self._table.query_page(
+            "userId = :u",
+            {":u": user_id},
+            index=BY_OWNER,
+            forward=False,
+            limit=limit,
+            start=start,
+        )
         last = page.last_key
         return MediaPage(
             [media_from_item(i) for i in page.items],

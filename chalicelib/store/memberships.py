@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from chalicelib.domain.courses import CourseRecord, Membership, MembershipPage
 from chalicelib.domain.pages import PagePosition
-from chalicelib.errors import InvalidInput
 from chalicelib.store.course_items import (
     BY_MEMBER,
     course_of,
@@ -19,7 +18,7 @@ from chalicelib.store.course_items import (
     record_from_item,
     role_of_item,
 )
-from chalicelib.store.dynamo import BadStartKey, Table
+from chalicelib.store.dynamo import Table
 
 
 class MembershipIndex:
@@ -39,17 +38,14 @@ class MembershipIndex:
                 "userId": user_id,
                 "changedAt": after.at,
             }
-        try:
-            page = self._table.query_page(
-                "userId = :u",
-                {":u": user_id},
-                index=BY_MEMBER,
-                forward=False,
-                limit=limit,
-                start=start,
-            )
-        except BadStartKey:
-            raise InvalidInput("nextToken is not valid", code="invalid_next_token") from None
+        page = self._table.query_page(
+            "userId = :u",
+            {":u": user_id},
+            index=BY_MEMBER,
+            forward=False,
+            limit=limit,
+            start=start,
+        )
         items = [
             Membership(
                 course_id=course_of(i["pk"]),
