@@ -167,7 +167,10 @@ def run(n: int, delay_ms: float, runs: int) -> None:
         }
     )
     event = ChapterUpdated.new(
-        ChapterData(chapter=chapter), course_id="c_bench", resources=["/courses/c_bench"]
+        ChapterData(chapter=chapter),
+        at=chapter.updated_at,
+        course_id="c_bench",
+        resources=["/courses/c_bench"],
     )
     channel = "course:c_bench"
     ids = [f"bench{i:05d}=" for i in range(n)]
