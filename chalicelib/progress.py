@@ -3,9 +3,10 @@
 
 A report costs one conditional DynamoDB write (bytes only move forward, only while
 the upload is open). When the stored state says the broadcast slot is free, one
-more conditional write claims it; only the claimant publishes. So DynamoDB sees
-at most one write per report plus one per broadcast, and concurrent Lambdas
-cannot broadcast more often than the limit or out of order.
+more conditional write claims it; only the claimant publishes, and a third
+write says its fan-out has returned, which the upload's terminal event waits
+for. So DynamoDB sees at most one write per report plus two per broadcast, and
+concurrent Lambdas cannot broadcast more often than the limit or out of order.
 
 Speed and ETA are computed here, from the bytes and time between the previous
 broadcast and this one, so every client shows the same figures.
@@ -36,6 +37,8 @@ class ProgressStore(Protocol):
     def claim_broadcast(
         self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
     ) -> bool: ...
+
+    def broadcast_sent(self, operation_id: str, claimed_ms: int) -> None: ...
 
     def open_by_user(self, user_id: str) -> list[UploadRecord]: ...
 
@@ -110,7 +113,11 @@ class ProgressTracker:
             return record
         if self._store.claim_broadcast(operation_id, bytes_uploaded, now_ms, self._interval_ms):
             event = progress_event(record, now_ms)
-            self._publisher.publish(event, upload_channels(record.upload))
+            try:
+                self._publisher.publish(event, upload_channels(record.upload))
+            finally:
+                # The upload's terminal event waits for this (uploads/announce.py).
+                self._store.broadcast_sent(operation_id, now_ms)
             if self._metrics is not None:
                 self._metrics.count("ProgressBroadcasts")
         return record

@@ -19,6 +19,11 @@ def browser_makes_s3_requests(source: Source) -> bool:
     return source == "signer"
 
 
+# How long a claimed progress broadcast may still be going out: the Lambda
+# timeout (30 s, docs/ARCHITECTURE.md), past which no fan-out runs on.
+BROADCAST_FANOUT_LIMIT_MS = 30_000
+
+
 @dataclass(frozen=True)
 class NewFile:
     """A file a client is about to upload, as it describes it."""
@@ -36,6 +41,10 @@ class UploadRecord:
     progress_at_ms: int | None
     last_broadcast_at_ms: int | None
     last_broadcast_bytes: int | None
+    # The claim (epoch ms) of a progress broadcast still going out: set with the
+    # claim, removed once its fan-out has returned. A terminal event waits for
+    # it (chalicelib/uploads/announce.py), however long the fan-out takes.
+    broadcast_in_flight_ms: int | None = None
     # False between the write that completes an upload and the end of its
     # announcement (event + chapter link), so a redelivered S3 event can finish
     # what a crashed handler began.

@@ -75,6 +75,7 @@ def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
         progress_at_ms=_maybe_int(item.get("progressAt")),
         last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
         last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
+        broadcast_in_flight_ms=_maybe_int(item.get("broadcastInFlight")),
         announced=bool(item.get("announced", True)),
         correlation_id=item.get("correlationId"),
         etag=item.get("etag"),

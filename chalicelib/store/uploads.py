@@ -29,10 +29,17 @@ the one the announcer waited for; losing that race means reading again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, sources_of
-from chalicelib.domain.uploads import ProgressWrite, Source, UploadRecord, not_found
+from chalicelib.domain.uploads import (
+    BROADCAST_FANOUT_LIMIT_MS,
+    ProgressWrite,
+    Source,
+    UploadRecord,
+    not_found,
+)
 from chalicelib.errors import Conflict, Throttled
 from chalicelib.events import Announcement
 from chalicelib.models import Upload
@@ -118,11 +125,12 @@ class UploadStore:
         self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
     ) -> bool:
         """Claim the upload's next broadcast slot: at most one claim per interval
-        wins however many reports race for it, and broadcast bytes only grow."""
+        wins however many reports race for it, and broadcast bytes only grow.
+        The claim stays in flight until `broadcast_sent`."""
         return (
             self._conditional_update(
                 operation_id,
-                "SET lastBroadcastAt = :now, lastBroadcastBytes = :b",
+                "SET lastBroadcastAt = :now, lastBroadcastBytes = :b, broadcastInFlight = :now",
                 condition=(
                     "#status IN (:s0, :s1)"
                     " AND (attribute_not_exists(lastBroadcastAt) OR lastBroadcastAt <= :cutoff)"
@@ -137,6 +145,15 @@ class UploadStore:
                 },
             )
             is not None
+        )
+
+    def broadcast_sent(self, operation_id: str, claimed_ms: int) -> None:
+        """That claim's fan-out returned: a terminal event no longer waits for it."""
+        self._conditional_update(
+            operation_id,
+            "REMOVE broadcastInFlight",
+            condition="broadcastInFlight = :claim",
+            values={":claim": claimed_ms},
         )
 
     def transition(
@@ -219,6 +236,10 @@ class UploadStore:
             else:
                 condition += " AND lastBroadcastAt = :claim"
                 values[":claim"] = claim
+            # None in flight (announce waited for it); one whose Lambda died is given up.
+            condition += " AND (attribute_not_exists(broadcastInFlight)"
+            condition += " OR broadcastInFlight < :gone)"
+            values[":gone"] = _epoch_ms(updated_at) - BROADCAST_FANOUT_LIMIT_MS
             update = self._table.tx_update(
                 _key(operation_id), expression, condition=condition, names=names, values=values
             )
@@ -312,5 +333,9 @@ def _transition_update(
         assignments.append(f"#a{i} = :a{i}")
     expression = "SET " + ", ".join(assignments)
     if to not in OPEN_STATUSES:
-        expression += " REMOVE " + ", ".join(_OPEN_INDEX_ATTRIBUTES)
+        expression += " REMOVE " + ", ".join((*_OPEN_INDEX_ATTRIBUTES, "broadcastInFlight"))
     return expression, names, values
+
+
+def _epoch_ms(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp).timestamp() * 1000)

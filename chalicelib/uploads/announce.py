@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from chalicelib.channels import media_paths, target_course, upload_channels, upload_path
 from chalicelib.clock import Clock, Sleep, utc
-from chalicelib.domain.uploads import UploadRecord
+from chalicelib.domain.uploads import BROADCAST_FANOUT_LIMIT_MS, UploadRecord
 from chalicelib.errors import DomainError
 from chalicelib.events import (
     Announcement,
@@ -29,10 +29,14 @@ from chalicelib.models import ChapterTarget, MediaFile, Upload
 from chalicelib.uploads.ports import Announce, Linker, Metrics, NoMetrics, UploadRecords
 
 # A progress broadcast claimed just before an upload closed may still be going
-# out; a terminal event waits until this long after that claim (never longer),
-# so no progress reaches a client after the upload's end. A progress fan-out
-# takes tens of milliseconds (docs/PERFORMANCE.md); a cancel waits at most this.
+# out; a terminal event waits until its fan-out has returned (the claim's
+# in-flight marker is gone), and at least this long after the claim, so no
+# progress reaches a client after the upload's end. A small fan-out takes tens
+# of milliseconds; 1,000 connections behind a slow endpoint take seconds, and
+# the wait follows them (never past BROADCAST_FANOUT_LIMIT_MS).
 PROGRESS_DRAIN = timedelta(milliseconds=500)
+# How often the wait reads the upload again (one GetItem each).
+IN_FLIGHT_POLL = timedelta(milliseconds=100)
 
 
 class UploadAnnouncer:
@@ -136,8 +140,10 @@ class UploadAnnouncer:
 
     def _drain_progress(self, closed: UploadRecord) -> None:
         """Hold a terminal event back until a progress broadcast claimed before
-        it has gone out. The store commits the close on condition that no claim
-        was made since the one this waited for, and claims need an open upload,
+        it has gone out: at least PROGRESS_DRAIN after the claim, and until its
+        fan-out has returned (the claim is no longer in flight). The store
+        commits the close on condition that no claim was made since the one
+        this waited for and none is in flight, and claims need an open upload,
         so none can follow the end."""
         claimed_ms = closed.last_broadcast_at_ms
         if claimed_ms is None:
@@ -146,6 +152,15 @@ class UploadAnnouncer:
         wait = claimed_ms / 1000 + drain - self._clock()
         if wait > 0:
             self._sleep(min(wait, drain))
+        in_flight = closed.broadcast_in_flight_ms
+        if in_flight is None:
+            return
+        give_up = (in_flight + BROADCAST_FANOUT_LIMIT_MS) / 1000
+        while self._clock() < give_up:
+            current = self._store.get(closed.upload.operation_id)
+            if current is None or current.broadcast_in_flight_ms != in_flight:
+                return
+            self._sleep(IN_FLIGHT_POLL.total_seconds())
 
     def _announcement(
         self,

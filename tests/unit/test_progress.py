@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -59,8 +60,18 @@ class InMemoryProgressStore:
             return False
         if r.last_broadcast_bytes is not None and r.last_broadcast_bytes >= bytes_uploaded:
             return False
-        self.record = replace(r, last_broadcast_at_ms=now_ms, last_broadcast_bytes=bytes_uploaded)
+        self.record = replace(
+            r,
+            last_broadcast_at_ms=now_ms,
+            last_broadcast_bytes=bytes_uploaded,
+            broadcast_in_flight_ms=now_ms,
+        )
         return True
+
+    def broadcast_sent(self, operation_id: str, claimed_ms: int) -> None:
+        self.writes += 1
+        if self.record.broadcast_in_flight_ms == claimed_ms:
+            self.record = replace(self.record, broadcast_in_flight_ms=None)
 
     def open_by_user(self, user_id: str) -> list[UploadRecord]:
         upload = self.record.upload
@@ -111,13 +122,32 @@ def test_a_hundred_reports_a_second_broadcast_at_most_four_times_a_second(setup:
     assert len(publisher.sent) == 40
 
 
-def test_each_report_costs_one_write_plus_one_per_broadcast(setup: Rig) -> None:
+def test_each_report_costs_one_write_plus_two_per_broadcast(setup: Rig) -> None:
+    """The claim, and the note that its fan-out returned (which an upload's
+    terminal event waits for)."""
     tracker, store, publisher, clock = setup
     for i in range(1, 101):
         clock.now = T0 + i / 100
         tracker.report("op_1", "alice", i * 1000)
 
-    assert store.writes == 100 + len(publisher.sent)
+    assert store.writes == 100 + 2 * len(publisher.sent)
+
+
+def test_a_broadcast_is_in_flight_until_its_fan_out_returns(setup: Rig) -> None:
+    tracker, store, publisher, clock = setup
+    seen: list[int | None] = []
+    publish = publisher.publish
+
+    def watching(event: Any, channels: Any) -> Any:
+        seen.append(store.record.broadcast_in_flight_ms)
+        return publish(event, channels)
+
+    publisher.publish = watching  # type: ignore[method-assign]
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 1000)
+
+    assert seen == [int((T0 + 1) * 1000)]
+    assert store.record.broadcast_in_flight_ms is None
 
 
 def test_progress_never_goes_backwards(setup: Rig) -> None:
