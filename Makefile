@@ -53,12 +53,14 @@ typecheck: $(STAMP) npm-deps
 	node_modules/.bin/tsc -p packages/client
 	node_modules/.bin/tsc -p web
 
-# The deployable artefact: Chalice's SAM template merged with infra/template.json,
+# The deployable artefact: the processing function's layer (PyAV, built for the
+# Lambda runtime), Chalice's SAM template merged with infra/template.json,
 # linted, then checked for what cfn-lint cannot know (every function covered by
 # the log policy and the alarms, no wildcard role left from Chalice), run through
 # the real SAM transform, and the resulting CloudFormation linted too.
 package: $(STAMP)
 	rm -rf build/package
+	$(BIN)/python -m scripts.build_layer build/layers/media
 	$(BIN)/python -m scripts.build_template infra/template.json build/infra/template.json
 	$(OFFLINE_AWS) $(BIN)/chalice package --stage prod --merge-template build/infra/template.json build/package
 	$(BIN)/cfn-lint build/package/sam.json

@@ -2,7 +2,7 @@
 the services the composition root (chalicelib/services.py) builds.
 
 The functions that serve no REST route (WebSocket, S3 events, the sweep, outbox
-delivery) are blueprints of chalicelib/functions: Lambda imports their modules,
+delivery, processing) are blueprints of chalicelib/functions: Lambda imports their modules,
 not this one, so they do not pay for the routes (chalicelib/functions/__init__.py).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from chalice.app import Chalice
 
 from chalicelib.chalice_cli import refuse_unsupported
-from chalicelib.functions import outbox, uploads, websocket
+from chalicelib.functions import outbox, processing, uploads, websocket
 from chalicelib.http import http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
@@ -40,3 +40,4 @@ app.register_blueprint(uppy_signer.bp)
 app.register_blueprint(websocket.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(outbox.bp)
+app.register_blueprint(processing.bp)

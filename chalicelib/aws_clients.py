@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # mypy_boto3_* modules, so they are imported for type checking only.
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 
 @cache
@@ -74,6 +75,11 @@ class AwsClients:
             )
         )
         return self._session.client("s3", endpoint_url=endpoint, config=config)
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        """SQS, for the processing queue (built on first use: most functions never send)."""
+        return self._session.client("sqs", config=self._config)
 
     @cached_property
     def secrets(self) -> SecretReader:

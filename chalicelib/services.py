@@ -27,6 +27,7 @@ from chalicelib.events import Envelope
 from chalicelib.linking import LinkService
 from chalicelib.management_api import ConnectionsApi, Transport
 from chalicelib.media import MediaService
+from chalicelib.media_features import MediaFeatures
 from chalicelib.metrics import EmfMetrics
 from chalicelib.pages import PageTokens, page_token_key
 from chalicelib.progress import ProgressTracker
@@ -41,7 +42,6 @@ from chalicelib.store.media import MediaStore, S3Objects
 from chalicelib.store.multipart import MultipartStorage
 from chalicelib.store.outbox import Outbox, copy_from_record
 from chalicelib.store.uploads import UploadStore
-from chalicelib.uploads.announce import UploadAnnouncer
 from chalicelib.uploads.browser import BrowserDrivenUploads
 from chalicelib.uploads.completion import UploadCompletion
 from chalicelib.uploads.lifecycle import UploadLifecycle
@@ -83,6 +83,7 @@ class Container:
         self.metrics: Counters = metrics if metrics is not None else EmfMetrics()
         self._transport = transport
         self.course_features = CourseFeatures(self)
+        self.media_features = MediaFeatures(self)
 
     # ---- identity ----------------------------------------------------------
     @cached_property
@@ -162,22 +163,12 @@ class Container:
         )
 
     @cached_property
-    def upload_announcer(self) -> UploadAnnouncer:
-        return UploadAnnouncer(
-            store=self.upload_store,
-            linker=self.linker,
-            clock=self.clock,
-            metrics=self.metrics,
-            sleep=self.sleep,
-        )
-
-    @cached_property
     def uploads(self) -> UploadLifecycle:
         return UploadLifecycle(
             store=self.upload_store,
             storage=self.multipart,
             courses=self.courses,
-            announcer=self.upload_announcer,
+            announcer=self.media_features.upload_announcer,
             policy=self.upload_policy,
             clock=self.clock,
         )
@@ -192,7 +183,7 @@ class Container:
             store=self.upload_store,
             storage=self.multipart,
             media=self.media_store,
-            announcer=self.upload_announcer,
+            announcer=self.media_features.upload_announcer,
             policy=self.upload_policy,
             clock=self.clock,
         )

@@ -102,6 +102,14 @@ class Settings(BaseModel):
     # Range requests with the same URL, and each must still be valid.
     playback_url_expiry_seconds: int = Field(default=4 * 3600, ge=60, le=7 * 24 * 3600)
 
+    # Processing (docs/processing.md): the queue completion sends each new media
+    # file to. Empty: this deployment has no processing step, and new files are
+    # `ready` without metadata (reason `not_processed`) instead of waiting forever.
+    processing_queue: str = ""
+    # The queue's redrive maxReceiveCount (infra/template.json): the attempt that
+    # reaches it ends the file `failed` rather than leaving it to the DLQ.
+    processing_max_receives: int = Field(default=3, ge=1, le=1000)
+
     # Realtime
     event_retention_hours: float = Field(default=24.0, gt=0)
     broadcast_workers: int = Field(default=32, ge=1, le=256)

@@ -239,4 +239,12 @@ def provision(session: boto3.session.Session, endpoint_url: str | None = None) -
     create_tables(session, endpoint_url, template)
     queue_arns = create_queues(session, endpoint_url, template)
     create_buckets(session, endpoint_url, template, queue_arns)
-    return environment(template)
+    env = environment(template)
+    # CloudFormation's Ref of a queue is its URL, which only exists once created.
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name, value in variables.items():
+        ref = value.get("Ref") if isinstance(value, dict) else None
+        if ref in queue_arns:
+            env[name] = sqs.get_queue_url(QueueName=ref)["QueueUrl"]
+    return env

@@ -17,7 +17,10 @@ malformed GatewayResponses or event source would otherwise surface at deploy.
 Last, it unzips deployment.zip and imports app.py and every chalicelib module
 from it in a Python that sees only the package and what the Lambda runtime
 provides (boto3 and its dependencies): a runtime dependency missing from
-requirements.txt fails here, not in production.
+requirements.txt fails here, not in production. The package must stay lean
+(no media libraries, under a size), and the processing function's view (the
+package with its layer, build/layers/media) must load PyAV and the FFmpeg
+codecs the probe uses.
 
 Usage: python -m scripts.check_package build/package/sam.json
 """
@@ -36,7 +39,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from scripts.package_checks import Template, edges, functions, observability, roles
+from scripts.package_checks import Template, edges, functions, layers, observability, roles
 
 ACCESS = Path("infra/function-access.json")
 OPERATIONS = Path("docs/OPERATIONS.md")
@@ -44,6 +47,10 @@ OPERATIONS = Path("docs/OPERATIONS.md")
 # `aws cloudformation package` replaces each local CodeUri with the S3 location
 # it uploads to; the transform only demands that shape.
 UPLOADED_CODE = "s3://course-media-artifacts/deployment.zip"
+UPLOADED_LAYER = "s3://course-media-artifacts/media-layer.zip"
+# The layer's folder, as infra/template.json's MediaLibrariesLayer names it
+# relative to the packaged template.
+MEDIA_LAYER = Path("build/layers/media")
 
 
 def anchors(markdown: str) -> set[str]:
@@ -77,6 +84,7 @@ def problems(
         *edges.concurrency_problems(template),
         *edges.source_problems(template),
         *edges.queue_policy_problems(template),
+        *layers.layer_problems(template),
     ]
 
 
@@ -89,9 +97,21 @@ import app, chalicelib
 for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
     importlib.import_module(module.name)
 """
+# What the processing function needs of its layer: the demuxers and decoders of
+# the accepted formats, and the JPEG encoder for posters.
+IMPORT_MEDIA = """
+import av, chalicelib.media_probe
+for name in ("mov", "matroska", "mp3", "wav", "image2", "png_pipe", "webp_pipe"):
+    av.format.ContainerFormat(name, "r")
+for name in ("h264", "hevc", "vp8", "vp9", "av1", "aac", "mp3", "opus", "mjpeg", "png", "webp"):
+    av.codec.Codec(name, "r")
+av.codec.Codec("mjpeg", "w")
+"""
 
 
-def import_check(package: Path) -> list[str]:
+def import_check(
+    package: Path, layer: Path | None = None, script: str = IMPORT_EVERYTHING
+) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         task, runtime = Path(tmp, "task"), Path(tmp, "runtime")
         with zipfile.ZipFile(package) as archive:
@@ -106,13 +126,15 @@ def import_check(package: Path) -> list[str]:
             (runtime / source.name).symlink_to(source)
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": f"{task}{os.pathsep}{runtime}",
+            "PYTHONPATH": os.pathsep.join(
+                str(p) for p in (task, layer and layer.resolve() / "python", runtime) if p
+            ),
             "PYTHONNOUSERSITE": "1",
             "AWS_DEFAULT_REGION": "us-east-1",
         }
         # -S: no site-packages, so nothing from this virtualenv leaks in.
         result = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-S", "-c", IMPORT_EVERYTHING],
+            [sys.executable, "-S", "-c", script],
             cwd=tmp,
             env=env,
             capture_output=True,
@@ -120,7 +142,9 @@ def import_check(package: Path) -> list[str]:
             check=False,
         )
     if result.returncode != 0:
-        return [f"{package.name} does not import alone: {result.stderr.strip().splitlines()[-1]}"]
+        alone = "with its layer" if layer else "alone"
+        last = result.stderr.strip().splitlines()[-1]
+        return [f"{package.name} does not import {alone}: {last}"]
     return []
 
 
@@ -140,6 +164,8 @@ def sam_transform(template: Template) -> tuple[Template | None, list[str]]:
     for resource in document["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = UPLOADED_CODE
+        if resource.get("Type") == layers.LAYER:
+            resource["Properties"]["ContentUri"] = UPLOADED_LAYER
     try:
         transformed: Template = transform(document, {}, _NoManagedPolicies())
     except InvalidDocumentException as exc:
@@ -158,6 +184,11 @@ def main(argv: list[str]) -> int:
     package = path.parent / "deployment.zip"
     if package.exists():
         found += import_check(package)
+        found += layers.lean_problems(package)
+        if not (MEDIA_LAYER / "python").is_dir():
+            found.append(f"{MEDIA_LAYER} is not built: python -m scripts.build_layer {MEDIA_LAYER}")
+        else:
+            found += import_check(package, MEDIA_LAYER, IMPORT_MEDIA)
     for problem in found:
         print(f"check_package: {problem}", file=sys.stderr)
     names = sorted(functions(template))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import events
+from chalicelib import event_schema, events
 
 # Which channels each event type reaches, as chalicelib/events.py routes them
 # (upload_channels, link_channels, chapter_channels). A new event type must be
@@ -66,7 +66,7 @@ def _asyncapi_schema(schema: Any) -> Any:
 
 def _schemas() -> dict[str, Any]:
     """The event schema's definitions, as components."""
-    schemas: dict[str, Any] = _asyncapi_schema(events.json_schema()["$defs"])
+    schemas: dict[str, Any] = _asyncapi_schema(event_schema.json_schema()["$defs"])
     return schemas
 
 
@@ -160,7 +160,7 @@ def asyncapi() -> dict[str, Any]:
         }
     return {
         "asyncapi": "3.0.0",
-        "id": events.SCHEMA_ID,
+        "id": event_schema.SCHEMA_ID,
         "info": {
             "title": "course-media WebSocket API",
             "version": "1",

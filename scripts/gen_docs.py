@@ -4,7 +4,7 @@ the code, and the client package's TypeScript declarations from the first two.
 The REST document is built from the Chalice app's routes and the `api_doc`
 metadata each route carries (chalicelib/http.py); request and response schemas
 come from the pydantic models, by alias, so the document shows the wire names.
-The event schema comes from chalicelib.events.json_schema() (server and client
+The event schema comes from chalicelib.event_schema.json_schema() (server and client
 messages), and the AsyncAPI 3 document of the WebSocket API from the same models
 (scripts/gen_asyncapi.py; `make test` validates it with @asyncapi/parser). The
 declarations in packages/client/generated/ come from both documents through
@@ -217,7 +217,7 @@ def openapi() -> dict[str, Any]:
 
 
 def events_schema() -> dict[str, Any]:
-    from chalicelib.events import json_schema
+    from chalicelib.event_schema import json_schema
 
     return json_schema()
 

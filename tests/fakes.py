@@ -262,7 +262,7 @@ def assert_valid_events(messages: Sequence[object]) -> None:
     """Every message validates against the published event schema."""
     from jsonschema import Draft202012Validator
 
-    from chalicelib.events import json_schema
+    from chalicelib.event_schema import json_schema
 
     validator = Draft202012Validator(json_schema())
     for message in messages:

@@ -2,7 +2,8 @@
 committed with the state change they announce (the outbox,
 chalicelib/store/outbox.py), once per change, to the uploader and to the course
 of a chapter upload, never before a progress broadcast already claimed has gone
-out. A completed chapter upload is then linked into its chapter."""
+out. A completed chapter upload is then linked into its chapter, and every
+completed file handed to the processing queue (chalicelib/processing.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ from chalicelib.events import (
 )
 from chalicelib.logging import logger
 from chalicelib.models import ChapterTarget, MediaFile, Upload
-from chalicelib.uploads.ports import Announce, Linker, Metrics, NoMetrics, UploadRecords
+from chalicelib.uploads.ports import (
+    Announce,
+    Linker,
+    Metrics,
+    NoMetrics,
+    ProcessingRequests,
+    UploadRecords,
+)
 
 # A progress broadcast claimed just before an upload closed may still be going
 # out; a terminal event waits until its fan-out has returned (the claim's
@@ -45,15 +53,25 @@ class UploadAnnouncer:
         *,
         store: UploadRecords,
         linker: Linker,
+        processing: ProcessingRequests | None = None,
         clock: Clock,
         metrics: Metrics | None = None,
         sleep: Sleep = time.sleep,
     ) -> None:
         self._store = store
         self._linker = linker
+        self._processing = processing
         self._clock = clock
         self._metrics = metrics or NoMetrics()
         self._sleep = sleep
+
+    def first_status(self) -> dict[str, str | None]:
+        """A new media file's lifecycle fields: `processing` until the processing
+        step commits its outcome; on a deployment without one, `ready` and
+        saying it was never read, rather than processing forever."""
+        if self._processing is None:
+            return {"status": "ready", "reason": "not_processed"}
+        return {"status": "processing", "reason": None}
 
     # ---- what each change announces: the store commits it with the change ----
     def start(self, upload: Upload) -> list[Announcement]:
@@ -110,9 +128,15 @@ class UploadAnnouncer:
 
     def finish_completed(self, done: Upload, media: MediaFile) -> None:
         """What follows a committed completion: `upload.completed` is committed
-        already, with the change; a chapter upload is linked into its chapter."""
+        already, with the change; a chapter upload is linked into its chapter,
+        then the file goes to the processing queue (after the link, so the run
+        finds the chapter to show its outcome in). A crash before
+        `mark_announced` repeats both on the redelivered S3 event: linking is
+        idempotent, and processing a file twice commits once."""
         if isinstance(done.target, ChapterTarget):
             self._link(done, media)
+        if self._processing is not None and media.status == "processing":
+            self._processing.enqueue(media.media_id)
         self._store.mark_announced(done.operation_id)
 
     def _link(self, upload: Upload, media: MediaFile) -> None:

@@ -138,10 +138,7 @@ class UploadCompletion:
             operation_id=operation_id,
             created_at=now,
             links=[],
-            # Nothing reads the file's headers yet: ready, and saying so,
-            # rather than processing forever.
-            status="ready",
-            reason="not_processed",
+            **self._announcer.first_status(),
         )
         if not self._media.put_if_absent(media):
             media = self._media.get(media.media_id) or media

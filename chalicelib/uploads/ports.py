@@ -94,6 +94,12 @@ class Linker(Protocol):
     def link_completed_upload(self, upload: Upload, media: MediaFile) -> object: ...
 
 
+class ProcessingRequests(Protocol):
+    """The processing queue (chalicelib/store/processing_queue.py)."""
+
+    def enqueue(self, media_id: str) -> None: ...
+
+
 class Metrics(Protocol):
     def count(self, name: str, value: float = 1, unit: str = "Count") -> None: ...
 

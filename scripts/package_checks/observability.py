@@ -23,7 +23,7 @@ REQUIRED_ALARMS: dict[str, tuple[str, set[str]]] = {
     "DynamoDbSystemErrorsAlarm": ("AWS/DynamoDB", {"SystemErrors"}),
     "FanoutFailuresAlarm": (EMF, {"FanoutFailed"}),
     "FanoutThrottledAlarm": (EMF, {"FanoutThrottled"}),
-    "ProcessingFailuresAlarm": (EMF, {"UploadsFailed"}),
+    "ProcessingFailuresAlarm": (EMF, {"UploadsFailed", "ProcessingFailed"}),
 }
 TABLE_ALARMS = ("DynamoDbThrottlesAlarm", "DynamoDbSystemErrorsAlarm")
 
@@ -33,6 +33,8 @@ DASHBOARD_EMF = (
     "UploadsCompleted",
     "UploadsFailed",
     "UploadsAborted",
+    "MediaProcessed",
+    "ProcessingFailed",
     "ProgressBroadcasts",
     "FanoutDelivered",
     "FanoutGone",

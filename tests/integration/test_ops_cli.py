@@ -122,7 +122,8 @@ def test_dlq_redrive_moves_the_messages_back_and_the_handler_completes_their_upl
 
     shown = json.loads(ops("--json", "dlq", "show").stdout)
     assert shown["queues"] == [
-        {"queue": "S3EventsDeadLetterQueue", "source": "S3EventsQueue", "messages": len(events)}
+        {"queue": "S3EventsDeadLetterQueue", "source": "S3EventsQueue", "messages": len(events)},
+        {"queue": "ProcessingDeadLetterQueue", "source": "ProcessingQueue", "messages": 0},
     ]
     assert ops("dlq", "redrive").exit_code == 0
     assert json.loads(ops("--json", "dlq", "show").stdout)["queues"][0]["messages"] == len(events)
@@ -131,7 +132,8 @@ def test_dlq_redrive_moves_the_messages_back_and_the_handler_completes_their_upl
 
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.stdout) == [
-        {"queue": "S3EventsDeadLetterQueue", "source": "S3EventsQueue", "moved": len(events)}
+        {"queue": "S3EventsDeadLetterQueue", "source": "S3EventsQueue", "moved": len(events)},
+        {"queue": "ProcessingDeadLetterQueue", "source": "ProcessingQueue", "moved": 0},
     ]
     assert json.loads(ops("--json", "dlq", "show").stdout)["queues"][0]["messages"] == 0
     redriven = harness.s3_messages()
@@ -246,10 +248,13 @@ def _completed_media(harness: Harness, user: str) -> str:
 
 
 def test_media_reprocess_is_refused_on_a_stack_without_a_processing_queue(
-    harness: Harness, ops: Any
+    harness: Harness,
 ) -> None:
     media_id = _completed_media(harness, "alice")
-    result = ops("media", "reprocess", media_id, "--yes")
+    target = _target()
+    del target.resources["ProcessingQueue"]
+    context = Context(Output(), None, None, None, "", "", _target=target)
+    result = CliRunner().invoke(app, ["media", "reprocess", media_id, "--yes"], obj=context)
     assert result.exit_code == 2
     assert "has no processing queue (ProcessingQueue)" in result.output
 
@@ -259,8 +264,11 @@ def test_media_reprocess_puts_the_selection_back_in_processing_and_on_the_queue(
 ) -> None:
     mine = [_completed_media(harness, "alice") for _ in range(2)]
     other = _completed_media(harness, "bob")
+    # Completion queued each file and the processing Lambda read it: these
+    # bytes are no media, so each ended `failed`.
+    harness.process()
     sqs = boto3.client("sqs", region_name=REGION)
-    queue = sqs.create_queue(QueueName="ProcessingQueue")["QueueUrl"]
+    queue = harness.env["PROCESSING_QUEUE"]
     target = _target()
     target.resources["ProcessingQueue"] = queue
 
@@ -270,7 +278,7 @@ def test_media_reprocess_puts_the_selection_back_in_processing_and_on_the_queue(
 
     store = services.container().media_store
     before = {m: getattr(store.get(m), "status", None) for m in [*mine, other]}
-    assert set(before.values()) == {"ready"}
+    assert set(before.values()) == {"failed"}
     listed = json.loads(run("--json", "media", "reprocess", "--user", "alice").stdout)
     assert sorted(row["mediaId"] for row in listed) == sorted(mine)
     assert "Messages" not in sqs.receive_message(QueueUrl=queue)

@@ -17,9 +17,11 @@ from chalicelib.events import (
     EVENTS_BY_TYPE,
     ChapterData,
     ChapterUpdated,
+    MediaData,
     MediaLinkData,
     MediaLinked,
     MediaUnlinked,
+    MediaUpdated,
 )
 from chalicelib.models import ChapterTarget, LibraryTarget, UploadTarget
 from scripts import gen_docs
@@ -74,6 +76,12 @@ def conversation(
     container.publisher.publish(
         ChapterUpdated.new(ChapterData(chapter=chapter(course)), course_id=course, at=EVENT_AT),
         [course_channel(course)],
+    )
+    processed = media("m_1", "alice").model_copy(
+        update={"status": "ready", "duration_seconds": 60.0, "width": 320, "height": 240}
+    )
+    container.publisher.publish(
+        MediaUpdated.new(MediaData(media=processed), at=EVENT_AT), [user_channel("alice")]
     )
     container.courses.rename_course(course, "alice", version=1, title="Renamed")
     doomed = container.courses.create_chapter(course, "alice", "Doomed").chapter_id

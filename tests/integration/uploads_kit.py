@@ -19,6 +19,7 @@ from chalice.test import Client
 from chalicelib import services
 from chalicelib.services import Container, container
 from chalicelib.settings import get_settings
+from devstack.handlers import lambda_context
 from tests.conftest import REGION, auth
 from tests.fakes import FakeClock, InMemoryPublisher
 
@@ -118,6 +119,58 @@ class Harness:
         }
         result = self.client.lambda_.invoke("s3_events", event)
         return dict(result.payload)
+
+    def processing_messages(self) -> list[dict[str, Any]]:
+        """Take every message off the processing queue (ProcessingQueue)."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = self.env["PROCESSING_QUEUE"]
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            for m in batch:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            messages.extend(dict(m) for m in batch)
+        return messages
+
+    def process(
+        self, messages: list[dict[str, Any]] | None = None, receive_count: int = 1
+    ) -> list[dict[str, Any]]:
+        """Invoke the processing handler once per message (its batch size is 1),
+        as Lambda's event source would: the processing queue's messages unless
+        given; returns each invocation's answer."""
+        from chalicelib.functions.processing import process_media
+
+        answers = []
+        for m in self.processing_messages() if messages is None else messages:
+            record = {
+                "messageId": m["MessageId"],
+                "receiptHandle": m.get("ReceiptHandle", "r"),
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {
+                    name: {"stringValue": v["StringValue"], "dataType": "String"}
+                    for name, v in m.get("MessageAttributes", {}).items()
+                },
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:ProcessingQueue",
+                "awsRegion": REGION,
+            }
+            # Called as Lambda calls it, with the function's 120 s timeout: the
+            # test client's context gives every function 3 s.
+            answers.append(dict(process_media({"Records": [record]}, lambda_context("pm", 120))))
+        return answers
+
+    def upload_file(
+        self, user: str, data: bytes, target: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Upload `data` whole (start, parts, complete, S3's event): the upload."""
+        upload = self.start(user, len(data), target)
+        self.put_parts(user, upload, data)
+        status, done = self.call("post", f"/uploads/{upload['operationId']}/complete", user, {})
+        assert status == 202, done
+        self.deliver(self.s3_messages())
+        return upload
 
     def chapter_target(self, owner: str) -> dict[str, str]:
         """A new course of `owner` with one chapter, as an upload target."""

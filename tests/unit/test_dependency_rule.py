@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.clock",
         "chalicelib.correlation",
         "chalicelib.errors",
+        "chalicelib.event_schema",
         "chalicelib.events",
         "chalicelib.ids",
         "chalicelib.logging",
@@ -42,6 +43,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.media",
         "chalicelib.pages",
         "chalicelib.playback",
+        "chalicelib.processing",
         "chalicelib.progress",
         "chalicelib.realtime",
         "chalicelib.removal",
@@ -55,7 +57,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.store",
     ),
     "routes": ("chalicelib.routes", "chalicelib.http"),
-    "root": ("chalicelib.services", "chalicelib.course_features"),
+    "root": ("chalicelib.services", "chalicelib.course_features", "chalicelib.media_features"),
     # The non-REST functions' entry points: wiring, as app.py is.
     "functions": ("chalicelib.functions",),
 }

@@ -15,6 +15,7 @@ export type ServerMessage =
   | UploadAborted
   | MediaLinked
   | MediaUnlinked
+  | MediaUpdated
   | ChapterUpdated
   | ChapterDeleted
   | CourseUpdated
@@ -218,6 +219,25 @@ export interface MediaUnlinked {
   courseId: string | null;
   data: MediaLinkData | null;
   resources: string[];
+}
+/**
+ * The processing step's outcome: the media file's new status and metadata,
+ * to its owner and to every course whose chapters hold it.
+ */
+export interface MediaUpdated {
+  v: 1;
+  id: string;
+  type: 'media.updated';
+  channel: string | null;
+  seq: number | null;
+  at: string;
+  operationId: string | null;
+  courseId: string | null;
+  data: MediaData | null;
+  resources: string[];
+}
+export interface MediaData {
+  media: MediaFile;
 }
 export interface ChapterUpdated {
   v: 1;
