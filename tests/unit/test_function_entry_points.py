@@ -29,12 +29,14 @@ def test_every_function_but_the_rest_api_has_an_entry_point_of_its_own() -> None
         "on_ws_disconnect",
         "on_ws_message",
         "outbox_delivery",
+        "process_media",
         "s3_events",
     ]
     assert {h.rpartition(".")[0] for h in HANDLERS.values()} == {
         "chalicelib.functions.websocket",
         "chalicelib.functions.uploads",
         "chalicelib.functions.outbox",
+        "chalicelib.functions.processing",
     }
 
 
@@ -51,3 +53,5 @@ def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> 
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert [m for m in loaded if m == "app" or m.startswith("chalicelib.routes")] == []
+    # PyAV is in the processing function's layer only, and loads on its first probe.
+    assert "av" not in loaded
