@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Protocol, TypeVar
@@ -89,7 +90,11 @@ class FanOut:
             for item in items:
                 fn(item)
             return
-        for _ in self._executor().map(fn, items):
+        # Each item in a copy of the caller's context: its log lines keep the
+        # invocation's correlation id (chalicelib/correlation.py), which lives
+        # in a context variable that pool threads do not inherit.
+        runs = [(copy_context(), item) for item in items]
+        for _ in self._executor().map(lambda run: run[0].run(fn, run[1]), runs):
             pass
 
     def send(self, deliveries: Sequence[tuple[str, bytes]]) -> FanOutReport:

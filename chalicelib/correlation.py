@@ -19,17 +19,27 @@ from chalicelib.ids import new_id
 from chalicelib.logging import logger
 
 ATTRIBUTE = "correlationId"
+# The log lines' key.
+KEY = "correlation_id"
 
 
 def current() -> str | None:
-    found = logger.get_correlation_id()
+    found = logger.thread_safe_get_current_keys().get(KEY)
     return str(found) if found else None
+
+
+def _set(correlation_id: str) -> None:
+    # Per thread (a context variable), never the formatter's shared keys: in
+    # Lambda one invocation runs at a time, but the local stack runs many at
+    # once on one logger, and a shared key put one request's id (and path) on
+    # another invocation's lines.
+    logger.thread_safe_append_keys(**{KEY: correlation_id})
 
 
 def adopt(correlation_id: str | None) -> None:
     """Log under this id from now on in this invocation (None changes nothing)."""
     if correlation_id:
-        logger.set_correlation_id(correlation_id)
+        _set(correlation_id)
 
 
 def sqs_attributes() -> dict[str, dict[str, str]]:
@@ -43,7 +53,7 @@ def adopt_sqs(record: Mapping[str, Any]) -> str:
     attributes = record.get("messageAttributes") or {}
     carried = attributes.get(ATTRIBUTE, {}).get("stringValue")
     found = str(carried) if carried else f"sqs_{record.get('messageId') or new_id('msg')}"
-    logger.set_correlation_id(found)
+    _set(found)
     return found
 
 
@@ -51,5 +61,5 @@ def adopt_websocket(event: Mapping[str, Any]) -> str:
     """Take the WebSocket API's request id for this connect, message or disconnect."""
     context = event.get("requestContext") or {}
     found = str(context.get("requestId") or new_id("req"))
-    logger.set_correlation_id(found)
+    _set(found)
     return found

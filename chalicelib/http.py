@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import correlation
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.ids import new_id
 from chalicelib.logging import logger
@@ -143,8 +144,11 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     """Chalice http middleware: correlation id on every log line, domain errors
     and Chalice's own errors in the contract's format."""
     rid = request_id(request)
-    logger.set_correlation_id(rid)
-    logger.append_keys(path=request.path, method=request.method)
+    correlation.adopt(rid)
+
+    # Per thread, like the id (chalicelib/correlation.py), so an S3 event
+    # handled meanwhile on another thread of the local stack logs no path.
+    logger.thread_safe_append_keys(path=request.path, method=request.method)
     try:
         response = get_response(request)
     except DomainError as err:
@@ -152,7 +156,7 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
             logger.exception("request failed", extra={"code": err.code})
         return error_response(err)
     finally:
-        logger.remove_keys(["path", "method"])
+        logger.thread_safe_remove_keys(["path", "method"])
     return _normalise_chalice_error(response, rid)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import copy_context
 from datetime import timedelta
 from functools import cached_property
 from threading import Lock, Thread
@@ -218,9 +219,9 @@ class Container:
         """OUTBOX_DELIVERY=inline: deliver what was just committed on a thread
         of its own, as the delivery Lambda runs apart (with its own role, which
         tests/aws_calls.py checks), and wait, so the caller returns after its events."""
-        worker = Thread(
-            target=self.outbox_consumer.deliver_after_commit, args=(copies,), name="outbox-inline"
-        )
+        deliver = self.outbox_consumer.deliver_after_commit
+        # Under the committing request's id, as the stream consumer adopts it.
+        worker = Thread(target=copy_context().run, args=(deliver, copies), name="outbox-inline")
         worker.start()
         worker.join()
 

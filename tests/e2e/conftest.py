@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from botocore.config import Config
 from websockets.sync.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +72,17 @@ class Stack:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def aws(self, service: str, config: Config | None = None) -> Any:
+        """A boto3 client of the stack's moto, with the stack's fake credentials."""
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="devstack",
+            aws_secret_access_key="devstack",
+            config=config,
+        )
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], stack: Stack) -> None:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.config import Config
@@ -99,14 +98,7 @@ def test_a_slow_post_is_answered_after_the_delay(stack: Stack, ws: OpenSocket) -
 
 def test_a_throttled_table_answers_provisioned_throughput_exceeded(stack: Stack) -> None:
     set_faults(stack, dynamodb_throttled={"CoursesTable": 1.0})
-    ddb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="devstack",
-        aws_secret_access_key="devstack",
-        config=Config(retries={"mode": "standard", "max_attempts": 1}),
-    )
+    ddb = stack.aws("dynamodb", Config(retries={"mode": "standard", "max_attempts": 1}))
     with pytest.raises(ClientError) as refused:
         ddb.get_item(TableName="CoursesTable", Key={"pk": {"S": "x"}, "sk": {"S": "x"}})
     assert refused.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"

@@ -1,12 +1,16 @@
 """`make run` logs at INFO: an upload with progress reports and a subscriber adds
 no DEBUG line to the stack's output (the dev stage's LOG_LEVEL=DEBUG in
-.chalice/config.json is for a deployed dev stage, not for the local stack)."""
+.chalice/config.json is for a deployed dev stage, not for the local stack).
+And each line carries its own invocation's context, although the stack runs
+many invocations at once on one logger."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -49,3 +53,60 @@ def test_the_stack_logs_no_debug_line_by_default(stack: Stack, ws: Callable[...,
     assert levels.get("INFO", 0) > 0, levels
     assert "DEBUG" not in levels, levels
     assert '"level":"DEBUG"' not in stack.output()
+
+
+def _json_lines(output: str) -> list[dict[str, Any]]:
+    found = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return found
+
+
+def test_an_s3_event_logs_only_its_own_context_while_requests_run(
+    stack: Stack, ws: Callable[..., Socket]
+) -> None:
+    # The stack runs many invocations at once on one logger; each line must
+    # carry only its own invocation's keys, as in Lambda.
+    sock = ws("lars")
+    busy = threading.Event()
+
+    def requests_meanwhile() -> None:
+        while not busy.is_set():
+            stack.call("GET", "/uploads?status=active", "mona")
+
+    readers = [threading.Thread(target=requests_meanwhile) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        operations = [upload(stack, "lars", {"type": "library"}) for _ in range(4)]
+        for operation_id in operations:
+            sock.recv_until(of_type("upload.completed", operation_id), EVENT_TIMEOUT)
+        deadline = time.monotonic() + EVENT_TIMEOUT
+        while time.monotonic() < deadline:
+            created = [
+                line
+                for line in _json_lines(stack.output())
+                if line.get("message") == "object created"
+                and any(op in str(line.get("key")) for op in operations)
+            ]
+            if len(created) == len(operations):
+                break
+            time.sleep(0.1)
+    finally:
+        busy.set()
+        for reader in readers:
+            reader.join(10)
+
+    ddb = stack.aws("dynamodb")
+    assert len(created) == len(operations)
+    for line in created:
+        operation_id = str(line["key"]).split("/")[2]
+        item = ddb.get_item(TableName="UploadsTable", Key={"operationId": {"S": operation_id}})
+        started_under = item["Item"]["correlationId"]["S"]
+        assert "path" not in line, line
+        assert "method" not in line, line
+        assert line["correlation_id"] == started_under, line

@@ -82,7 +82,7 @@ def test_an_uploads_completion_logs_under_the_id_of_the_request_that_started_it(
     )
     assert status == 202
     lines.take()
-    logger.set_correlation_id("left-over-from-another-invocation")
+    correlation.adopt("left-over-from-another-invocation")
 
     assert uploads.deliver(uploads.s3_messages()) == {"batchItemFailures": []}
 
@@ -113,7 +113,7 @@ def test_a_websocket_message_logs_under_the_websocket_apis_request_id(
 
 
 def test_a_queue_message_logs_under_the_id_it_carries() -> None:
-    logger.set_correlation_id("req_the_request")
+    correlation.adopt("req_the_request")
     attributes = correlation.sqs_attributes()
     assert attributes == {"correlationId": {"DataType": "String", "StringValue": "req_the_request"}}
     # Lambda hands the consumer the attribute in its own spelling.
@@ -123,7 +123,7 @@ def test_a_queue_message_logs_under_the_id_it_carries() -> None:
             "correlationId": {"stringValue": "req_the_request", "dataType": "String"}
         },
     }
-    logger.set_correlation_id("another")
+    correlation.adopt("another")
     assert correlation.adopt_sqs(record) == "req_the_request"
     assert correlation.current() == "req_the_request"
     assert correlation.adopt_sqs({"messageId": "m2"}) == "sqs_m2"
