@@ -1,11 +1,12 @@
 """The media library: a user's files, newest first, a short-lived download URL,
-and deletion that refuses while a chapter still shows the file."""
+and deletion (of the file and its poster) that refuses while a chapter still
+shows the file."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from chalicelib.domain.media import LibraryPosition, MediaPage
+from chalicelib.domain.media import LibraryPosition, MediaPage, poster_key
 from chalicelib.domain.pages import PagePosition
 from chalicelib.errors import NotFound
 from chalicelib.models import MediaFile
@@ -66,3 +67,6 @@ class MediaService:
         # would be a broken file in someone's library.
         self._store.delete_unlinked(media_id, user_id)
         self._objects.delete(media.key)
+        poster = poster_key(media)
+        if poster is not None:
+            self._objects.delete(poster)

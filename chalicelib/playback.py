@@ -20,6 +20,7 @@ from typing import Protocol
 
 from chalicelib.clock import Clock, utc
 from chalicelib.courses import MEMBERS, CourseService
+from chalicelib.domain.media import poster_key
 from chalicelib.errors import NotFound
 from chalicelib.media import MediaRepository
 from chalicelib.models import MediaFile, Playback
@@ -57,10 +58,13 @@ class PlaybackService:
     def playback(self, course_id: str, media_id: str, user_id: str) -> Playback:
         media = self.linked_media(course_id, media_id, user_id)
         now = utc(self._clock).replace(microsecond=0)
+        # The poster is its own object (posters/{userId}/{mediaId}.jpg), signed
+        # the same way: whoever may play the file may see its poster.
+        poster = poster_key(media)
         return Playback(
             url=self._urls.url(media.key, self._expiry),
             content_type=media.content_type,
             size=media.size,
             expires_at=now + timedelta(seconds=self._expiry),
-            poster_url=None,
+            poster_url=self._urls.url(poster, self._expiry) if poster else None,
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 import av
 import pytest
+import requests
 
 from chalicelib.domain.media import poster_key_for
 from chalicelib.services import container
@@ -141,3 +142,41 @@ def test_files_no_player_can_use_end_failed_with_a_reason(
     }
     assert all(m["hasPoster"] is False and m["durationSeconds"] is None for m in reasons.values())
     assert container().media_store.get(reasons["text"]["mediaId"]) is not None
+
+
+def test_members_get_the_poster_with_playback_and_no_one_else_does(
+    harness: Harness, lecture: Path
+) -> None:
+    target = _course_with_members(harness)
+    upload = harness.upload_file("alice", lecture.read_bytes(), target)
+    path = f"/courses/{target['courseId']}/media/{_media(harness, upload, 'alice')['mediaId']}"
+    status, before = harness.call("get", path + "/playback", "victor")
+    assert (status, before["posterUrl"]) == (200, None)  # still processing: no poster yet
+    harness.process()
+
+    for member in ("alice", "erin", "victor"):
+        status, playback = harness.call("get", path + "/playback", member)
+        assert status == 200
+        poster = requests.get(playback["posterUrl"], timeout=10)
+        assert poster.status_code == 200
+        with av.open(io.BytesIO(poster.content), mode="r") as image:
+            assert next(image.decode(video=0)).height == 240
+
+    status, refused = harness.call("get", path + "/playback", "mallory")
+    assert (status, refused["error"]["code"]) == (404, "course_not_found")
+    other = harness.chapter_target("mallory")
+    elsewhere = f"/courses/{other['courseId']}/media/{path.rsplit('/', 1)[1]}/playback"
+    status, refused = harness.call("get", elsewhere, "mallory")
+    assert (status, refused["error"]["code"]) == (404, "media_not_found")
+
+
+def test_deleting_a_processed_file_deletes_its_poster(harness: Harness, lecture: Path) -> None:
+    upload = harness.upload_file("alice", lecture.read_bytes())
+    harness.process()
+    media_id = _media(harness, upload, "alice")["mediaId"]
+    assert [o["Key"] for o in harness.objects() if o["Key"].startswith("posters/")]
+
+    status, _ = harness.call("delete", f"/media/{media_id}", "alice")
+
+    assert status == 204
+    assert [o["Key"] for o in harness.objects()] == []
