@@ -50,3 +50,11 @@ def test_the_cold_start_benchmark_runs_every_function_kind_and_prints_its_ratios
     for kind in ("rest", "websocket", "s3_events", "schedule"):
         assert f"\n{kind} " in out
     assert "worst ratio" in out
+
+
+@pytest.mark.integration
+def test_the_local_upload_benchmark_runs_both_flows_against_the_local_stack() -> None:
+    out = run_bench("bench.local_upload", "--mib", "12", "--runs", "1")
+    assert "project flow" in out
+    assert "boto3 upload_file" in out
+    assert "ratio" in out
