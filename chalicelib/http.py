@@ -22,9 +22,11 @@ from chalicelib.logging import logger
 
 M = TypeVar("M", bound=BaseModel)
 
-# API Gateway caps a REST payload at 10 MB; our JSON bodies are tiny, so
-# anything past this is a client bug or an attack and is refused before parsing.
-MAX_BODY_BYTES = 64 * 1024
+# API Gateway caps a REST payload at 10 MB. Past this a body is refused before
+# parsing: room for the largest body a route takes, a completion naming 10,000
+# parts with ETags at their 256-character limit (each character escaped, 2 bytes),
+# which Uppy sends for every upload of more than about 1,300 parts.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
@@ -114,10 +116,16 @@ def api_doc(
     status: int = 200,
     auth: bool = True,
     query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[F], F]:
     """Describe a route for docs/openapi.json (scripts/gen_docs.py reads this)
     and for the malformed-input sweep test, which sends every documented body
-    model garbage. Apply it under the route decorator."""
+    model garbage. Apply it under the route decorator.
+
+    `errors` names the statuses the route's service answers beyond those every
+    route of its kind can (400 for input, 401 without a token, 404 for a path
+    naming nothing, 413 and 415 for a body, 429, 500 and 503): 403 where a role
+    decides, 404 where the body names something, 409 where state decides."""
 
     def mark(fn: F) -> F:
         fn.__api_doc__ = {  # type: ignore[attr-defined]
@@ -127,6 +135,7 @@ def api_doc(
             "status": status,
             "auth": auth,
             "query": query,
+            "errors": errors,
         }
         return fn
 

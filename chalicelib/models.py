@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 from chalicelib.auth import Role
@@ -28,6 +35,44 @@ PartETag = Annotated[str, StringConstraints(min_length=1, max_length=256, patter
 # The largest integer a request may carry: past every real size or version,
 # and within what DynamoDB's numbers (38 digits) and JavaScript hold exactly.
 MAX_INT = 2**53 - 1
+
+
+def whole_number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON and docs/openapi.json's `"type": "integer"` mean it: `67.0`
+# is 67 (JSON has one number type, and JSON Schema counts a zero fraction as an
+# integer), while `67.5`, `"67"` and `true` stay refused by the strict models.
+# Bounds go on the field; in a union, inside the member, before the validator:
+# `Annotated[int, Field(ge=0), BeforeValidator(whole_number)] | None`.
+JsonInt = Annotated[int, BeforeValidator(whole_number)]
+
+
+def not_null(value: object) -> object:
+    """A before-validator for a field that is given or left out: `null` would
+    read as "left out" to the server and as a value to the document."""
+    if value is None:
+        raise ValueError("give a value or leave the field out")
+    return value
+
+
+def without_null(schema: dict[str, Any]) -> None:
+    """A field's `json_schema_extra` for `not_null` fields with a default."""
+    choices = [c for c in schema.pop("anyOf", []) if c.get("type") != "null"]
+    if len(choices) == 1:
+        schema.update(choices[0])
+    elif choices:
+        schema["anyOf"] = choices
+    schema.pop("default", None)
+
+
+def omittable() -> Any:
+    """`Field` of a field that may be left out but not sent as `null` (with
+    `not_null`): the document shows it without `null` and without a default."""
+    return Field(default=None, json_schema_extra=without_null)
 
 
 class WireModel(BaseModel):

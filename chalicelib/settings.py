@@ -150,7 +150,18 @@ class Settings(BaseModel):
 
     @property
     def allowed_types(self) -> tuple[str, ...]:
-        return tuple(t.strip().lower() for t in self.upload_allowed_types.split(",") if t.strip())
+        return parse_types(self.upload_allowed_types)
+
+
+def parse_types(listed: str) -> tuple[str, ...]:
+    """UPLOAD_ALLOWED_TYPES, `video/*,application/pdf`, as the policy reads it."""
+    return tuple(t.strip().lower() for t in listed.split(",") if t.strip())
+
+
+def default_allowed_types() -> tuple[str, ...]:
+    """The content types a deployment allows unless UPLOAD_ALLOWED_TYPES says
+    otherwise; docs/openapi.json states these."""
+    return parse_types(str(Settings.model_fields["upload_allowed_types"].default))
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -65,16 +65,54 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
-# status -> (components.responses name, description)
+# status -> (components.responses name, description). Every status an operation
+# can answer is listed on it, and no other: there is no catch-all `default`.
 ERRORS: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "Malformed or invalid input; `details` names each field"),
     "401": ("Unauthorized", "Missing, expired or forged token"),
     "403": ("Forbidden", "The caller's role does not allow this"),
     "404": ("NotFound", "No such resource, or not the caller's"),
-    "413": ("TooLarge", "Request body larger than 64 KiB"),
+    "409": ("Conflict", "The resource's state does not allow this now (the codes: docs/API.md)"),
+    "413": ("TooLarge", "Request body larger than 6 MiB, or an upload past the size limit"),
+    "415": ("UnsupportedMediaType", "A body that is not `application/json`"),
+    "429": ("Throttled", "Too many requests; `Retry-After` says when to retry"),
     "500": ("InternalError", "Unexpected failure; `details` carries the requestId to quote"),
-    "default": ("OtherError", "Any other error (409, 415, 429, ...), in the same format"),
+    "503": ("Unavailable", "A dependency failed; `Retry-After` says when to retry"),
 }
+
+
+def _path_parameters() -> dict[str, dict[str, Any]]:
+    """Path parameters by name: ids are checked against their pattern (400
+    otherwise); an operation or S3 upload id that names nothing is a 404."""
+    from chalicelib.ids import RESOURCE_ID, USER_ID
+    from chalicelib.routes.uppy import MAX_ID, PART_NUMBER
+
+    resource = {"type": "string", "pattern": f"^{RESOURCE_ID}$"}
+    return {
+        "courseId": resource,
+        "chapterId": resource,
+        "mediaId": resource,
+        "userId": {"type": "string", "pattern": f"^{USER_ID}$"},
+        "operationId": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+        "uploadId": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+        "partNumber": {"type": "string", "pattern": f"^{PART_NUMBER}$"},
+    }
+
+
+def _statuses(doc: dict[str, Any], has_path: bool, has_input: bool) -> list[str]:
+    """The statuses an operation answers: those of its kind, and its own."""
+    codes = {500, *doc.get("errors", ())}
+    body = doc.get("body") is not None
+    if has_input or body:
+        codes.add(400)
+    if body:
+        codes |= {413, 415}
+    if doc.get("auth", True):
+        # Every authenticated route reads DynamoDB: throttling and outages reach it.
+        codes |= {401, 429, 503}
+    if has_path:
+        codes.add(404)
+    return [str(code) for code in sorted(codes)]
 
 
 def _route_table() -> list[tuple[str, str, Any]]:
@@ -136,8 +174,9 @@ def _operation(path: str, method: str, entry: Any, refs: dict[Any, Any]) -> dict
         "summary": doc["summary"],
         "tags": [fn.__module__.rsplit(".", 1)[-1]],
     }
+    path_schemas = _path_parameters()
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": path_schemas[name]}
         for name in entry.view_args
     ]
     if doc.get("query") is not None:
@@ -154,14 +193,7 @@ def _operation(path: str, method: str, entry: Any, refs: dict[Any, Any]) -> dict
     if doc.get("response") is not None and status != "204":
         ok["content"] = {"application/json": {"schema": refs[(doc["response"], "serialization")]}}
     responses: dict[str, Any] = {status: ok}
-    codes = ["500"]
-    if params or doc.get("body") is not None:
-        codes.append("400")
-    if doc.get("body") is not None:
-        codes.append("413")
-    if doc.get("auth", True):
-        codes += ["401", "403", "404"]
-    for code in [*sorted(codes), "default"]:
+    for code in _statuses(doc, bool(entry.view_args), bool(params)):
         responses[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
     op["responses"] = responses
     if not doc.get("auth", True):

@@ -3,6 +3,7 @@ cut into parts within S3's limits, and where its object lives."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -27,6 +28,12 @@ MAX_PARTS_PER_BATCH = 100
 MAX_FILENAME = 255
 KEY_PREFIX = "uploads/"
 
+# What a file name may not hold: control characters, the invisible ones that
+# reorder or hide text (format: bidi overrides, zero-width), line and paragraph
+# separators, and lone surrogates (no UTF-8 holds them). Private-use and
+# unassigned characters are text like any other.
+REFUSED_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
 _KEY = re.compile(rf"uploads/([^/]+)/({OPERATION_ID})/([^/]+)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -46,10 +53,12 @@ def check_new_file(policy: UploadPolicy, file: NewFile, *, single_put: bool = Fa
     if (
         not name.strip()
         or len(name) > MAX_FILENAME
-        or any(unicodedata.category(ch).startswith("C") for ch in name)
+        or any(unicodedata.category(ch) in REFUSED_IN_NAMES for ch in name)
     ):
         raise InvalidInput(
-            "filename must be 1 to 255 printable characters", code="invalid_filename"
+            "filename must be 1 to 255 characters, not all blank, with no control, "
+            "format or separator character",
+            code="invalid_filename",
         )
     if file.size < 1:
         raise InvalidInput("size must be at least 1 byte", code="invalid_size")
@@ -88,6 +97,52 @@ def type_allowed(content_type: str, allowed: Sequence[str]) -> bool:
         if base == pattern:
             return True
     return False
+
+
+def _refused_characters() -> str:
+    """A regex class body of the code points of REFUSED_IN_NAMES in this
+    Python's Unicode database, as ranges (two dozen). Surrogates are left out:
+    a string of the document's is Unicode text, which holds none, and regex
+    engines that match code points (Rust's, behind many validators) refuse them."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x110000):
+        if unicodedata.category(chr(cp)) in REFUSED_IN_NAMES - {"Cs"}:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+
+    # BMP code points as \uXXXX, the rest as characters, which JSON and regex
+    # engines alike take as one.
+    def char(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else chr(cp)
+
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+
+
+@functools.cache
+def filename_pattern() -> str:
+    """What `check_new_file` accepts as a name (1 to 255 characters checked
+    apart), as one regular expression for the API's document: no refused
+    character, and one that is not whitespace. Built on demand: it walks all
+    of Unicode."""
+    refused = _refused_characters()
+    return f"^[^{refused}]*[^\\s{refused}][^{refused}]*$"
+
+
+def content_type_pattern(allowed: Sequence[str]) -> str:
+    """What `type_allowed` accepts of a well-formed content type
+    (`type/subtype[;parameters]`), as one regular expression for the API's
+    document: the comparison ignores case, so each letter is a class."""
+
+    def any_case(text: str) -> str:
+        return "".join(
+            f"[{c.upper()}{c.lower()}]" if c.isalpha() else "\\" + c if c in ".+" else c
+            for c in text
+        )
+
+    choices = [any_case(p[:-1]) + r"[\w.+-]+" if p.endswith("/*") else any_case(p) for p in allowed]
+    return f"^(?:{'|'.join(choices)})(;.*)?$"
 
 
 def check_part_numbers(part_numbers: Sequence[int], highest: int) -> None:

@@ -9,14 +9,33 @@ from __future__ import annotations
 from typing import Annotated
 
 from chalice.app import Blueprint, Response
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from chalicelib.auth import Role
 from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.ids import ResourceId, is_resource_id, is_user_id
-from chalicelib.models import MAX_INT, Chapter, Course, CourseSummary, Member, WireModel
+from chalicelib.models import (
+    MAX_INT,
+    Chapter,
+    Course,
+    CourseSummary,
+    JsonInt,
+    Member,
+    WireModel,
+    not_null,
+    omittable,
+    whole_number,
+    without_null,
+)
 from chalicelib.routes.common import CORS, PageQuery, current_caller
 from chalicelib.services import container
 
@@ -27,7 +46,20 @@ CHAPTER = COURSE + "/chapters/{chapterId}"
 CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _stripped(title: str) -> str:
+    if not title.strip():
+        raise ValueError("a title needs a character other than whitespace")
+    return title.strip()
+
+
+# Bounded as sent, then stripped: the document can state the length of what is
+# sent and that it holds a non-space (`\S`), not the length after stripping.
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_stripped),
+]
 Id = ResourceId
 
 
@@ -40,8 +72,14 @@ class CreateCourse(StrictRequest):
 
 
 class PatchCourse(StrictRequest):
-    version: int = Field(ge=1, le=MAX_INT)
-    title: Title | None = None
+    # The title is all a course patch changes, so the document requires it;
+    # a body without one is still answered 400 `empty_patch`.
+    model_config = ConfigDict(strict=True, json_schema_extra={"required": ["version", "title"]})
+
+    version: JsonInt = Field(ge=1, le=MAX_INT)
+    title: Title | None = omittable()
+
+    _given = field_validator("title", mode="before")(not_null)
 
 
 class CourseList(WireModel):
@@ -62,13 +100,25 @@ class CreateChapter(StrictRequest):
 
 
 class PatchChapter(StrictRequest):
-    version: int = Field(ge=1, le=MAX_INT)
-    title: Title | None = None
-    item_order: list[Id] | None = Field(default=None, max_length=MAX_CHAPTER_ITEMS)
+    # Either change or both; neither is 400 `empty_patch`.
+    model_config = ConfigDict(
+        strict=True,
+        json_schema_extra={"anyOf": [{"required": ["title"]}, {"required": ["itemOrder"]}]},
+    )
+
+    version: JsonInt = Field(ge=1, le=MAX_INT)
+    title: Title | None = omittable()
+    item_order: list[Id] | None = Field(
+        default=None, max_length=MAX_CHAPTER_ITEMS, json_schema_extra=without_null
+    )
+
+    _given = field_validator("title", "item_order", mode="before")(not_null)
 
 
 class LinkMedia(StrictRequest):
-    position: int | None = Field(default=None, ge=0, le=MAX_CHAPTER_ITEMS)
+    position: (
+        Annotated[int, Field(ge=0, le=MAX_CHAPTER_ITEMS), BeforeValidator(whole_number)] | None
+    ) = None
 
 
 class ChapterList(WireModel):
@@ -94,7 +144,11 @@ def _user(user_id: str) -> None:
 
 @bp.route("/courses", methods=["POST"], cors=CORS)
 @api_doc(
-    "Create a course; the caller becomes its owner", body=CreateCourse, response=Course, status=201
+    "Create a course; the caller becomes its owner",
+    body=CreateCourse,
+    response=Course,
+    status=201,
+    errors=(409,),
 )
 def create_course() -> Response:
     caller = current_caller(bp)
@@ -129,7 +183,10 @@ def get_course(courseId: str) -> Response:  # noqa: N803 - the path parameter's 
 
 @bp.route(COURSE, methods=["PATCH"], cors=CORS)
 @api_doc(
-    "Retitle a course at the version read (owners, editors)", body=PatchCourse, response=Course
+    "Retitle a course at the version read (owners, editors)",
+    body=PatchCourse,
+    response=Course,
+    errors=(403, 409),
 )
 def patch_course(courseId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -148,6 +205,7 @@ def patch_course(courseId: str) -> Response:  # noqa: N803
 @api_doc(
     "Delete a course with its chapters (owners); linked files stay in their owners' libraries",
     status=204,
+    errors=(403, 409),
 )
 def delete_course(courseId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -166,7 +224,12 @@ def list_members(courseId: str) -> Response:  # noqa: N803
 
 
 @bp.route(COURSE + "/members/{userId}", methods=["PUT"], cors=CORS)
-@api_doc("Add a member or change their role (owners only)", body=PutMember, response=Member)
+@api_doc(
+    "Add a member or change their role (owners only)",
+    body=PutMember,
+    response=Member,
+    errors=(403, 409),
+)
 def put_member(courseId: str, userId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     assert bp.current_request is not None
@@ -178,7 +241,7 @@ def put_member(courseId: str, userId: str) -> Response:  # noqa: N803
 
 
 @bp.route(COURSE + "/members/{userId}", methods=["DELETE"], cors=CORS)
-@api_doc("Remove a member (owners only; never the last owner)", status=204)
+@api_doc("Remove a member (owners only; never the last owner)", status=204, errors=(403, 409))
 def delete_member(courseId: str, userId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     ids(courseId=courseId)
@@ -189,7 +252,11 @@ def delete_member(courseId: str, userId: str) -> Response:  # noqa: N803
 
 @bp.route(COURSE + "/chapters", methods=["POST"], cors=CORS)
 @api_doc(
-    "Add a chapter at the end (owners, editors)", body=CreateChapter, response=Chapter, status=201
+    "Add a chapter at the end (owners, editors)",
+    body=CreateChapter,
+    response=Chapter,
+    status=201,
+    errors=(403, 409),
 )
 def create_chapter(courseId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -222,6 +289,7 @@ def get_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
     "Retitle or reorder a chapter at the version read (owners, editors)",
     body=PatchChapter,
     response=Chapter,
+    errors=(403, 409),
 )
 def patch_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -243,6 +311,7 @@ def patch_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
 @api_doc(
     "Delete a chapter (owners, editors); its files are unlinked and stay in their libraries",
     status=204,
+    errors=(403, 409),
 )
 def delete_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -256,6 +325,7 @@ def delete_chapter(courseId: str, chapterId: str) -> Response:  # noqa: N803
     "Link the caller's media file into a chapter (idempotent; owners, editors)",
     body=LinkMedia,
     response=Chapter,
+    errors=(403, 409),
 )
 def link_media(courseId: str, chapterId: str, mediaId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -269,7 +339,9 @@ def link_media(courseId: str, chapterId: str, mediaId: str) -> Response:  # noqa
 
 
 @bp.route(CHAPTER_MEDIA, methods=["DELETE"], cors=CORS)
-@api_doc("Unlink a media file from a chapter (owners, editors)", response=Chapter)
+@api_doc(
+    "Unlink a media file from a chapter (owners, editors)", response=Chapter, errors=(403, 409)
+)
 def unlink_media(courseId: str, chapterId: str, mediaId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     ids(courseId=courseId, chapterId=chapterId, mediaId=mediaId)

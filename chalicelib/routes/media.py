@@ -38,7 +38,9 @@ def get_media(mediaId: str) -> Response:  # noqa: N803 - the path parameter's na
 
 
 @bp.route("/media/{mediaId}", methods=["DELETE"], cors=CORS)
-@api_doc("Delete a media file and its object; 409 while linked into a chapter", status=204)
+@api_doc(
+    "Delete a media file and its object; 409 while linked into a chapter", status=204, errors=(409,)
+)
 def delete_media(mediaId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     ids(mediaId=mediaId)

@@ -6,7 +6,7 @@ upload that does not exist, so operation ids reveal nothing.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field
@@ -16,6 +16,7 @@ from chalicelib.domain.uploads import NewFile
 from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.models import (
     MAX_INT,
+    JsonInt,
     PartETag,
     Timestamp,
     Upload,
@@ -23,10 +24,12 @@ from chalicelib.models import (
     UploadTarget,
     WireModel,
 )
-from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
 from chalicelib.services import container
 
 bp = Blueprint(__name__)
+
+PART_NUMBER_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": MAX_PARTS}
 
 OperationPath = "/uploads/{operationId}"
 
@@ -36,14 +39,20 @@ class StrictRequest(WireModel):
 
 
 class InitiateRequest(StrictRequest):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(;.*)?$")
-    size: int = Field(le=MAX_INT)  # real limits are the service's (413)
+    filename: Filename
+    content_type: ContentType
+    # The policy checks the least (400 `invalid_size`) and the deployment's
+    # UPLOAD_MAX_BYTES (413 `upload_too_large`).
+    size: JsonInt = Field(le=MAX_INT, json_schema_extra={"minimum": 1})
     target: UploadTarget
 
 
 class PartsRequest(StrictRequest):
-    part_numbers: list[int] = Field(min_length=1, max_length=MAX_PARTS_PER_BATCH)
+    # Each 1..partCount, checked by the policy (400 `invalid_part_number`);
+    # the document can state S3's bounds only.
+    part_numbers: list[Annotated[JsonInt, Field(json_schema_extra=PART_NUMBER_BOUNDS)]] = Field(
+        min_length=1, max_length=MAX_PARTS_PER_BATCH
+    )
 
 
 class PartsResponse(WireModel):
@@ -52,7 +61,7 @@ class PartsResponse(WireModel):
 
 
 class ProgressRequest(StrictRequest):
-    bytes_uploaded: int = Field(ge=0, le=MAX_INT)
+    bytes_uploaded: JsonInt = Field(ge=0, le=MAX_INT)
 
 
 class ProgressAccepted(WireModel):
@@ -62,7 +71,7 @@ class ProgressAccepted(WireModel):
 
 
 class CompletedPart(StrictRequest):
-    part_number: int = Field(ge=1, le=MAX_PARTS)
+    part_number: JsonInt = Field(ge=1, le=MAX_PARTS)
     etag: PartETag
 
 
@@ -83,7 +92,13 @@ class ListQuery(StrictRequest):
 
 
 @bp.route("/uploads", methods=["POST"], cors=CORS)
-@api_doc("Start a multipart upload", body=InitiateRequest, response=Upload, status=201)
+@api_doc(
+    "Start a multipart upload",
+    body=InitiateRequest,
+    response=Upload,
+    status=201,
+    errors=(403, 404, 409, 413),
+)
 def initiate() -> Response:
     caller = current_caller(bp)
     assert bp.current_request is not None
@@ -115,7 +130,9 @@ def get_upload(operationId: str) -> Response:  # noqa: N803 - the path parameter
 
 
 @bp.route(OperationPath + "/parts", methods=["POST"], cors=CORS)
-@api_doc("Presign a batch of part uploads", body=PartsRequest, response=PartsResponse)
+@api_doc(
+    "Presign a batch of part uploads", body=PartsRequest, response=PartsResponse, errors=(409,)
+)
 def presign_parts(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     assert bp.current_request is not None
@@ -127,7 +144,13 @@ def presign_parts(operationId: str) -> Response:  # noqa: N803
 
 
 @bp.route(OperationPath + "/progress", methods=["POST"], cors=CORS)
-@api_doc("Report bytes uploaded", body=ProgressRequest, response=ProgressAccepted, status=202)
+@api_doc(
+    "Report bytes uploaded",
+    body=ProgressRequest,
+    response=ProgressAccepted,
+    status=202,
+    errors=(409,),
+)
 def report_progress(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     assert bp.current_request is not None
@@ -148,6 +171,7 @@ def report_progress(operationId: str) -> Response:  # noqa: N803
     body=CompleteRequest,
     response=Upload,
     status=202,
+    errors=(409,),
 )
 def complete(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -160,7 +184,7 @@ def complete(operationId: str) -> Response:  # noqa: N803
 
 
 @bp.route(OperationPath, methods=["DELETE"], cors=CORS)
-@api_doc("Abort an upload", response=Upload)
+@api_doc("Abort an upload", response=Upload, errors=(409,))
 def abort(operationId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     uploads = container().uploads

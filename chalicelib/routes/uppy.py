@@ -16,15 +16,33 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.upload_policy import MAX_PARTS, MAX_PARTS_PER_BATCH, parse_key
 from chalicelib.domain.uploads import NewFile, UploadRecord, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.ids import ResourceId
-from chalicelib.models import MAX_INT, ChapterTarget, LibraryTarget, PartETag, UploadTarget
-from chalicelib.routes.common import CORS, current_caller
+from chalicelib.models import (
+    MAX_INT,
+    ChapterTarget,
+    JsonInt,
+    LibraryTarget,
+    PartETag,
+    UploadTarget,
+    not_null,
+    omittable,
+    whole_number,
+)
+from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
 from chalicelib.services import container
 
 bp = Blueprint(__name__)
@@ -32,9 +50,27 @@ bp = Blueprint(__name__)
 MultipartPath = "/s3/multipart/{uploadId}"
 MAX_ID = 1024
 MAX_META_FIELDS = 64
+# A part number as S3 allows it, 1 to MAX_PARTS (10,000), in decimal; a batch
+# lists 1 to MAX_PARTS_PER_BATCH of them, comma-separated. What the upload has,
+# 1..partCount, is the policy's check (400 `invalid_part_number`).
+PART_NUMBER = r"(?:[1-9][0-9]{0,3}|10000)"
+PART_NUMBERS = rf"^{PART_NUMBER}(?:,{PART_NUMBER}){{0,{MAX_PARTS_PER_BATCH - 1}}}$"
 
-# The lower bound is the policy's (`invalid_size`), as for every other route.
-MetaSize = Annotated[int, Field(le=MAX_INT)] | Annotated[str, StringConstraints(max_length=16)]
+# A number, or the digits of one (Uppy's metadata values are often strings). The
+# lower bound is the policy's (400 `invalid_size`), as for every other route; the
+# document states it, and that digits are digits.
+MetaSize = (
+    Annotated[
+        int,
+        Field(le=MAX_INT, json_schema_extra={"minimum": 1}),
+        BeforeValidator(whole_number),
+    ]
+    | Annotated[
+        str,
+        StringConstraints(max_length=16),
+        Field(json_schema_extra={"pattern": "^0*[1-9][0-9]*$"}),
+    ]
+)
 
 
 class CompanionModel(BaseModel):
@@ -43,18 +79,33 @@ class CompanionModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+# A chapter upload names both, a library upload neither (else 400 `invalid_target`).
+BOTH_OR_NEITHER: dict[str, Any] = {
+    "anyOf": [
+        {
+            "required": ["courseId", "chapterId"],
+            "properties": {"courseId": {"type": "string"}, "chapterId": {"type": "string"}},
+        },
+        {"properties": {"courseId": {"type": "null"}, "chapterId": {"type": "null"}}},
+    ]
+}
+
+
 class FileMeta(BaseModel):
     """Uppy's file metadata. Ours are `courseId` and `chapterId` (the target:
     both or neither) and `size`; Uppy adds its own (`name`, `type`,
     `relativePath`, ...) and an app may add more: those pass unread and are
     never stored."""
 
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    model_config = ConfigDict(
+        extra="allow", strict=True, frozen=True, json_schema_extra=BOTH_OR_NEITHER
+    )
 
     courseId: ResourceId | None = None  # noqa: N815 - Uppy's field name
     chapterId: ResourceId | None = None  # noqa: N815
-    # A number, or the digits of one (Uppy's metadata values are often strings).
-    size: MetaSize | None = None
+    size: MetaSize | None = omittable()
+
+    _given = field_validator("size", mode="before")(not_null)
 
     @model_validator(mode="before")
     @classmethod
@@ -86,9 +137,18 @@ class FileMeta(BaseModel):
 
 
 class CreateMultipart(CompanionModel):
-    filename: str = Field(min_length=1, max_length=255)
-    type: str = Field(min_length=3, max_length=255)
-    metadata: FileMeta = Field(default_factory=FileMeta)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        json_schema_extra={"required": ["filename", "type", "metadata"]},
+    )
+
+    filename: Filename
+    type: ContentType
+    # Companion's create call carries no size, so its metadata must: the document
+    # requires both; without either, 400 `invalid_size`.
+    metadata: FileMeta = Field(default_factory=FileMeta, json_schema_extra={"required": ["size"]})
 
 
 class CreateMultipartResult(CompanionModel):
@@ -102,11 +162,15 @@ class KeyQuery(CompanionModel):
 
 
 class BatchQuery(KeyQuery):
-    partNumbers: str = Field(min_length=1, max_length=6 * MAX_PARTS_PER_BATCH)  # noqa: N815
+    partNumbers: str = Field(  # noqa: N815
+        min_length=1,
+        max_length=6 * MAX_PARTS_PER_BATCH,
+        json_schema_extra={"pattern": PART_NUMBERS},
+    )
 
 
 class S3Part(CompanionModel):
-    PartNumber: int = Field(ge=1, le=MAX_PARTS)
+    PartNumber: JsonInt = Field(ge=1, le=MAX_PARTS)
     ETag: PartETag
 
 
@@ -171,7 +235,10 @@ def _part_numbers(raw: str) -> list[int]:
 
 @bp.route("/s3/multipart", methods=["POST"], cors=CORS)
 @api_doc(
-    "Companion: create a multipart upload", body=CreateMultipart, response=CreateMultipartResult
+    "Companion: create a multipart upload",
+    body=CreateMultipart,
+    response=CreateMultipartResult,
+    errors=(403, 404, 409, 413),
 )
 def create_multipart() -> Response:
     caller = current_caller(bp)
@@ -191,7 +258,7 @@ def create_multipart() -> Response:
 
 
 @bp.route(MultipartPath, methods=["GET"], cors=CORS)
-@api_doc("Companion: the parts S3 holds", query=KeyQuery)
+@api_doc("Companion: the parts S3 holds", query=KeyQuery, errors=(409,))
 def list_parts(uploadId: str) -> Response:  # noqa: N803 - Companion's parameter name
     caller = current_caller(bp)
     query = _query(KeyQuery)
@@ -204,7 +271,9 @@ def list_parts(uploadId: str) -> Response:  # noqa: N803 - Companion's parameter
 
 
 @bp.route(MultipartPath + "/batch", methods=["GET"], cors=CORS)
-@api_doc("Companion: presign a batch of parts", query=BatchQuery, response=BatchSigned)
+@api_doc(
+    "Companion: presign a batch of parts", query=BatchQuery, response=BatchSigned, errors=(409,)
+)
 def sign_batch(uploadId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(BatchQuery)
@@ -217,7 +286,7 @@ def sign_batch(uploadId: str) -> Response:  # noqa: N803
 
 
 @bp.route(MultipartPath + "/{partNumber}", methods=["GET"], cors=CORS)
-@api_doc("Companion: presign one part", query=KeyQuery, response=SignedPart)
+@api_doc("Companion: presign one part", query=KeyQuery, response=SignedPart, errors=(409,))
 def sign_part(uploadId: str, partNumber: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(KeyQuery)
@@ -236,6 +305,7 @@ def sign_part(uploadId: str, partNumber: str) -> Response:  # noqa: N803
     query=KeyQuery,
     body=CompleteMultipart,
     response=CompleteResult,
+    errors=(409,),
 )
 def complete_multipart(uploadId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
@@ -249,7 +319,7 @@ def complete_multipart(uploadId: str) -> Response:  # noqa: N803
 
 
 @bp.route(MultipartPath, methods=["DELETE"], cors=CORS)
-@api_doc("Companion: abort a multipart upload", query=KeyQuery, response=Empty)
+@api_doc("Companion: abort a multipart upload", query=KeyQuery, response=Empty, errors=(409,))
 def abort_multipart(uploadId: str) -> Response:  # noqa: N803
     caller = current_caller(bp)
     query = _query(KeyQuery)

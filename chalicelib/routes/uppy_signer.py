@@ -10,17 +10,17 @@ learns of completion only from the S3 event, as with every other upload.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from chalice.app import Blueprint, Response
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from chalicelib.domain.upload_policy import MAX_PARTS
 from chalicelib.domain.uploads import NewFile, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
-from chalicelib.models import MAX_INT, UploadTarget
-from chalicelib.routes.common import CORS, current_caller
+from chalicelib.models import MAX_INT, JsonInt, UploadTarget, whole_number
+from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
 from chalicelib.uploads.browser import BrowserDrivenUploads
@@ -30,22 +30,64 @@ bp = Blueprint(__name__)
 
 
 class SignFile(CompanionModel):
-    name: str = Field(min_length=1, max_length=255)
-    type: str = Field(min_length=3, max_length=255)
-    size: int = Field(le=MAX_INT)
+    name: Filename
+    type: ContentType
+    # The least is the policy's (400 `invalid_size`), the most the deployment's (413).
+    size: JsonInt = Field(le=MAX_INT, json_schema_extra={"minimum": 1})
     meta: FileMeta = Field(default_factory=FileMeta)
+
+
+# Which requests can be signed, for the document (UppySigner.sign decides the
+# same, 400 otherwise): a create (POST, or PUT for one file) with its file; a
+# part PUT of an upload with its partNumber; any other method of an upload
+# without one.
+SIGNABLE: dict[str, Any] = {
+    "anyOf": [
+        {
+            "required": ["file"],
+            "properties": {
+                "method": {"enum": ["POST", "PUT"]},
+                "uploadId": {"type": "null"},
+                "partNumber": {"type": "null"},
+                "file": {"type": "object"},
+            },
+        },
+        {
+            "required": ["uploadId", "partNumber"],
+            "properties": {
+                "method": {"const": "PUT"},
+                "uploadId": {"type": "string"},
+                "partNumber": {"type": "integer"},
+            },
+        },
+        {
+            "required": ["uploadId"],
+            "properties": {
+                "method": {"enum": ["GET", "POST", "DELETE"]},
+                "uploadId": {"type": "string"},
+                "partNumber": {"type": "null"},
+            },
+        },
+    ]
+}
 
 
 class SignRequest(CompanionModel):
     """What Uppy 6 passes to `signRequest`, plus the file for a request that
     creates an upload (see docs/uppy.md)."""
 
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, json_schema_extra=SIGNABLE)
+
     method: Literal["GET", "PUT", "POST", "DELETE"]
     key: str = Field(min_length=1, max_length=MAX_ID)
     uploadId: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # noqa: N815
-    partNumber: int | None = None  # noqa: N815
+    partNumber: JsonInt | None = Field(  # noqa: N815
+        default=None, json_schema_extra={"minimum": 1, "maximum": MAX_PARTS}
+    )
     # Uppy sends it; the server's own expiry applies (SigV4 allows at most 7 days).
-    expiresIn: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)  # noqa: N815
+    expiresIn: (  # noqa: N815
+        Annotated[int, Field(ge=1, le=7 * 24 * 3600), BeforeValidator(whole_number)] | None
+    ) = None
     contentType: str | None = Field(default=None, max_length=255)  # noqa: N815
     file: SignFile | None = None
 
@@ -138,6 +180,7 @@ class UppySigner:
     "Uppy 6 signRequest: sign one S3 request of the caller's upload",
     body=SignRequest,
     response=Signed,
+    errors=(403, 404, 409, 413),
 )
 def sign_request() -> Response:
     caller = current_caller(bp)

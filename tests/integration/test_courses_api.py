@@ -186,3 +186,34 @@ def test_patching_a_missing_chapter_is_404(client: Any, course_id: str) -> None:
     response = call(client, "PATCH", path, "olga", {"title": "x", "version": 1})
     assert response.status_code == 404
     assert error_code(response) == "chapter_not_found"
+
+
+def test_null_for_a_field_that_may_be_left_out_is_400_and_changes_nothing(
+    client: Any, course_id: str
+) -> None:
+    # `null` used to read as "left out": the chapter's order was changed under
+    # a title the client believed it was clearing, and the course patch said
+    # "nothing to change" for a field the document allowed.
+    chapter = new_chapter(client, course_id)
+    path = f"/courses/{course_id}/chapters/{chapter['chapterId']}"
+    patches = [
+        (path, {"version": 1, "title": None, "itemOrder": []}),
+        (f"/courses/{course_id}", {"version": 1, "title": None}),
+    ]
+    for target, payload in patches:
+        response = call(client, "PATCH", target, "olga", payload)
+        assert response.status_code == 400, (target, body(response))
+        assert error_code(response) == "validation_error"
+    assert body(call(client, "GET", path, "olga"))["version"] == 1
+
+
+def test_an_integer_written_with_a_zero_fraction_is_that_integer(
+    client: Any, course_id: str
+) -> None:
+    chapter = new_chapter(client, course_id)
+    path = f"/courses/{course_id}/chapters/{chapter['chapterId']}"
+    refused = call(client, "PATCH", path, "olga", {"title": "Half", "version": 1.5})
+    assert refused.status_code == 400
+    response = call(client, "PATCH", path, "olga", {"title": "Whole", "version": 1.0})
+    assert response.status_code == 200
+    assert (body(response)["title"], body(response)["version"]) == ("Whole", 2)

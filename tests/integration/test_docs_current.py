@@ -56,3 +56,17 @@ def test_the_client_packages_declarations_are_what_the_documents_generate() -> N
 def test_asyncapi_json_is_what_the_event_models_generate() -> None:
     expected = gen_docs.render(gen_docs.asyncapi())
     assert gen_docs.ASYNCAPI.read_text() == expected, "docs/asyncapi.json is stale: run `make docs`"
+
+
+def test_every_operation_declares_what_it_answers_and_no_catch_all() -> None:
+    document = json.loads(gen_docs.OPENAPI.read_text())
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            name = f"{method.upper()} {path}"
+            assert "default" not in responses, f"{name} has a catch-all response"
+            assert "500" in responses, name
+            if operation.get("security") != []:
+                assert {"401", "429", "503"} <= set(responses), name
+            if "requestBody" in operation:
+                assert {"400", "413", "415"} <= set(responses), name

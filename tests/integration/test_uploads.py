@@ -261,3 +261,19 @@ def test_a_redelivered_event_finishes_an_announcement_a_crashed_handler_began(
     assert len(first["batchItemFailures"]) >= 1
     assert publisher.types_on("user:alice").count("upload.completed") == 1
     assert "media.linked" in publisher.types_on(f"course:{upload['target']['courseId']}")
+
+
+def test_a_completion_naming_ten_thousand_parts_is_read_not_refused_as_too_large(
+    harness: Harness,
+) -> None:
+    # Uppy names every part on completion: past about 1,300 parts a 64 KiB body
+    # limit answered 413 to an upload the API had accepted.
+    upload = harness.start("alice", SIZE)
+    etag = '"' + "0" * 32 + '"'
+    parts = [{"partNumber": n, "etag": etag} for n in range(1, 10_001)]
+
+    status, body = harness.call(
+        "post", f"/uploads/{upload['operationId']}/complete", "alice", {"parts": parts}
+    )
+
+    assert (status, body["error"]["code"]) == (400, "invalid_parts")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from datetime import timedelta
 
 import pytest
 
@@ -10,7 +12,10 @@ from chalicelib.domain.upload_policy import (
     MAX_PART_SIZE,
     MAX_PARTS,
     MIN_PART_SIZE,
+    UploadPolicy,
+    check_new_file,
     choose_part_size,
+    filename_pattern,
     media_id_for,
     object_key,
     parse_key,
@@ -18,6 +23,9 @@ from chalicelib.domain.upload_policy import (
     safe_filename,
     type_allowed,
 )
+from chalicelib.domain.uploads import NewFile
+from chalicelib.errors import InvalidInput
+from chalicelib.models import LibraryTarget
 
 MIB = 1024**2
 
@@ -111,3 +119,38 @@ def test_one_media_id_per_operation() -> None:
 )
 def test_content_types_match_the_allowed_list(content_type: str, allowed: bool) -> None:
     assert type_allowed(content_type, ("video/*", "application/pdf")) is allowed
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("lecture 1.mp4", True),
+        ("Vorlesung ü 😀.mov", True),
+        ("private \ue000 use.mp4", True),
+        ("line\nbreak.mp4", False),
+        ("tab\t.mp4", False),
+        ("exe\u202etxt.mp4", False),  # a bidi override shows it as "exe4pm.txt"
+        ("zero\u200bwidth.mp4", False),
+        ("para\u2029graph.mp4", False),
+        ("   ", False),
+    ],
+)
+def test_a_file_name_is_refused_exactly_where_the_documents_pattern_says(
+    name: str, allowed: bool
+) -> None:
+    policy = UploadPolicy(
+        max_bytes=MIB,
+        allowed_types=("video/*",),
+        stale_after=timedelta(hours=1),
+        presign_expiry_seconds=60,
+    )
+    file = NewFile(
+        name=name, content_type="video/mp4", size=1, target=LibraryTarget(type="library")
+    )
+    if allowed:
+        check_new_file(policy, file)
+    else:
+        with pytest.raises(InvalidInput) as refused:
+            check_new_file(policy, file)
+        assert refused.value.code == "invalid_filename"
+    assert (re.match(filename_pattern(), name) is not None) is allowed

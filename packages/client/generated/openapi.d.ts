@@ -581,7 +581,7 @@ export interface components {
             filename: string;
             /** Type */
             type: string;
-            metadata?: components["schemas"]["FileMeta"];
+            metadata: components["schemas"]["FileMeta"];
         };
         /** CreateMultipartResult */
         CreateMultipartResult: {
@@ -601,7 +601,7 @@ export interface components {
          *     `relativePath`, ...) and an app may add more: those pass unread and are
          *     never stored.
          */
-        FileMeta: {
+        FileMeta: ({
             /**
              * Courseid
              * @default null
@@ -612,13 +612,16 @@ export interface components {
              * @default null
              */
             chapterId: string | null;
-            /**
-             * Size
-             * @default null
-             */
-            size: number | string | null;
+            /** Size */
+            size?: number | string;
         } & {
             [key: string]: unknown;
+        }) | {
+            courseId: string;
+            chapterId: string;
+        } | {
+            courseId?: null;
+            chapterId?: null;
         };
         /** Health */
         Health: {
@@ -806,26 +809,17 @@ export interface components {
         PatchChapter: {
             /** Version */
             version: number;
-            /**
-             * Title
-             * @default null
-             */
-            title: string | null;
-            /**
-             * Itemorder
-             * @default null
-             */
-            itemOrder: string[] | null;
-        };
+            /** Title */
+            title?: string;
+            /** Itemorder */
+            itemOrder?: string[];
+        } | unknown | unknown;
         /** PatchCourse */
         PatchCourse: {
             /** Version */
             version: number;
-            /**
-             * Title
-             * @default null
-             */
-            title: string | null;
+            /** Title */
+            title: string;
         };
         /**
          * Playback
@@ -918,6 +912,22 @@ export interface components {
             contentType: string | null;
             /** @default null */
             file: components["schemas"]["SignFile"] | null;
+        } | {
+            /** @enum {unknown} */
+            method?: "POST" | "PUT";
+            uploadId?: null;
+            partNumber?: null;
+            file: Record<string, never>;
+        } | {
+            /** @constant */
+            method?: "PUT";
+            uploadId: string;
+            partNumber: number;
+        } | {
+            /** @enum {unknown} */
+            method?: "GET" | "POST" | "DELETE";
+            uploadId: string;
+            partNumber?: null;
         };
         /** Signed */
         Signed: {
@@ -1076,8 +1086,35 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Request body larger than 64 KiB */
+        /** @description The resource's state does not allow this now (the codes: docs/API.md) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Request body larger than 6 MiB, or an upload past the size limit */
         TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A body that is not `application/json` */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Too many requests; `Retry-After` says when to retry */
+        Throttled: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1094,8 +1131,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Any other error (409, 415, 429, ...), in the same format */
-        OtherError: {
+        /** @description A dependency failed; `Retry-After` says when to retry */
+        Unavailable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1134,10 +1171,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     create_course: {
@@ -1164,11 +1200,12 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_course: {
@@ -1193,10 +1230,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     delete_course: {
@@ -1221,8 +1258,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     patch_course: {
@@ -1253,9 +1292,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_chapters: {
@@ -1280,10 +1322,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     create_chapter: {
@@ -1314,9 +1356,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_chapter: {
@@ -1342,10 +1387,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     delete_chapter: {
@@ -1371,8 +1416,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     patch_chapter: {
@@ -1404,9 +1451,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     link_media: {
@@ -1439,9 +1489,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     unlink_media: {
@@ -1470,8 +1523,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     playback: {
@@ -1497,10 +1552,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_members: {
@@ -1525,10 +1580,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     put_member: {
@@ -1560,9 +1615,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     delete_member: {
@@ -1588,8 +1646,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     health: {
@@ -1611,7 +1671,6 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
         };
     };
     library: {
@@ -1637,10 +1696,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_media: {
@@ -1665,10 +1723,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     delete_media: {
@@ -1691,10 +1749,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     create_multipart: {
@@ -1723,9 +1782,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_parts: {
@@ -1750,10 +1812,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     abort_multipart: {
@@ -1780,10 +1843,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     sign_batch: {
@@ -1811,10 +1875,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     complete_multipart: {
@@ -1845,11 +1910,13 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     sign_part: {
@@ -1877,10 +1944,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     sign_request: {
@@ -1909,9 +1977,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_active: {
@@ -1936,10 +2007,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     initiate: {
@@ -1968,9 +2038,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_upload: {
@@ -1995,10 +2068,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     abort: {
@@ -2023,10 +2096,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     complete: {
@@ -2055,11 +2129,13 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     presign_parts: {
@@ -2088,11 +2164,13 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     report_progress: {
@@ -2121,11 +2199,13 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
-            default: components["responses"]["OtherError"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
