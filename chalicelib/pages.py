@@ -84,7 +84,9 @@ class PageTokens:
         payload, dot, mac = token.partition(".")
         if len(token) > MAX_TOKEN_LENGTH or not dot:
             raise invalid_token()
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        # As bytes: compare_digest raises on a str holding non-ASCII, which a
+        # query string can carry (it was a 500).
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
             raise invalid_token()
         try:
             parsed = _PageToken.model_validate_json(_unb64(payload))
