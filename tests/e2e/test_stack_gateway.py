@@ -125,3 +125,11 @@ def test_concurrent_requests_each_act_as_their_own_caller(stack: Stack) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(create, users))
     assert results == [(user, 201, user) for user in users]
+
+
+def test_a_path_with_a_newline_reaches_the_api_and_gets_its_json_400(stack: Stack) -> None:
+    # Starlette's `path` convertor stopped at the newline: no route matched and
+    # the gateway answered a plain-text 404, which API Gateway never does.
+    response = stack.call("GET", "/courses/c_1%0Ab", "erin")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "courseId", "issue": "invalid_id"}]
