@@ -2,8 +2,9 @@
 the services the composition root (chalicelib/services.py) builds.
 
 The functions that serve no REST route (WebSocket, S3 events, the sweep, outbox
-delivery, processing) are blueprints of chalicelib/functions: Lambda imports their modules,
-not this one, so they do not pay for the routes (chalicelib/functions/__init__.py).
+delivery, processing, the fanout workers) are blueprints of chalicelib/functions:
+Lambda imports their modules, not this one, so they do not pay for the routes
+(chalicelib/functions/__init__.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from chalice.app import Chalice
 
 from chalicelib.chalice_cli import refuse_unsupported
-from chalicelib.functions import outbox, processing, uploads, websocket
+from chalicelib.functions import fanout, outbox, processing, uploads, websocket
 from chalicelib.http import http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
@@ -41,3 +42,4 @@ app.register_blueprint(websocket.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(outbox.bp)
 app.register_blueprint(processing.bp)
+app.register_blueprint(fanout.bp)

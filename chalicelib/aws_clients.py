@@ -78,7 +78,8 @@ class AwsClients:
 
     @cached_property
     def sqs(self) -> SQSClient:
-        """SQS, for the processing queue (built on first use: most functions never send)."""
+        """SQS, for the processing and fanout queues (built on first use: most
+        functions never send)."""
         return self._session.client("sqs", config=self._config)
 
     @cached_property

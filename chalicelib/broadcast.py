@@ -161,6 +161,22 @@ def forget_gone(connections: ChannelConnections, connection_id: str) -> None:
         )
 
 
+def count_outcome(metrics: Counters, report: FanOutReport, gone: int) -> None:
+    """A fan-out's outcome as the operator metrics the dashboard and the
+    fan-out alarms read (docs/OPERATIONS.md#fan-out-failures): a post is
+    delivered, gone, or failed; FanoutFailed excludes the throttled ones,
+    which FanoutThrottled counts apart."""
+    throttled = len(report.throttled)
+    for name, value in (
+        ("FanoutDelivered", report.delivered),
+        ("FanoutGone", gone),
+        ("FanoutThrottled", throttled),
+        ("FanoutFailed", len(report.failed) - throttled),
+    ):
+        if value:
+            metrics.count(name, value)
+
+
 class ChannelDelivery(Protocol):
     """The last step of every event: its copies, each stamped with its channel
     (and seq, when durable), go to that channel's connections. Never raises for
@@ -186,19 +202,30 @@ class BroadcastDelivery:
         self._metrics = metrics
 
     def deliver(self, copies: Sequence[Envelope]) -> None:
+        self.send([(copy, self.connections_of(copy)) for copy in copies])
+
+    def connections_of(self, copy: Envelope) -> list[str]:
+        """The connections subscribed to the copy's channel, every page of them;
+        none when the table fails (never raises)."""
+        assert copy.channel is not None
+        try:
+            return self._connections.connections_on(copy.channel)
+        except DomainError as err:
+            # A durable event is numbered and kept: subscribers replay it on
+            # their next subscribe. A progress report is superseded by the next.
+            logger.warning("could not find the channel's connections", error=str(err))
+            return []
+
+    def send(self, targets: Sequence[tuple[Envelope, list[str]]]) -> None:
+        """Post each copy to its connections, all in parallel, and forget the
+        connections API Gateway reports gone."""
+        copies = [copy for copy, _ in targets]
         deliveries: list[tuple[str, bytes]] = []
-        for copy in copies:
-            assert copy.channel is not None
-            try:
-                connection_ids = self._connections.connections_on(copy.channel)
-            except DomainError as err:
-                # A durable event is numbered and kept: subscribers replay it on
-                # their next subscribe. A progress report is superseded by the next.
-                logger.warning("could not find the channel's connections", error=str(err))
+        for copy, connection_ids in targets:
+            if not connection_ids:
                 continue
-            if connection_ids:
-                payload = encode(copy, self._max_bytes)
-                deliveries.extend((connection_id, payload) for connection_id in connection_ids)
+            payload = encode(copy, self._max_bytes)
+            deliveries.extend((connection_id, payload) for connection_id in connection_ids)
         report = self._fanout.send(deliveries)
         gone = sorted(set(report.gone))
         if gone:
@@ -221,20 +248,8 @@ class BroadcastDelivery:
         )
 
     def _count(self, report: FanOutReport, gone: int) -> None:
-        """The fan-out's outcome as the operator metrics the dashboard and the
-        fan-out alarms read (docs/OPERATIONS.md#fan-out-failures): a post is
-        delivered, gone, or failed; FanoutFailed excludes the throttled ones,
-        which FanoutThrottled counts apart."""
         assert self._metrics is not None
-        throttled = len(report.throttled)
-        for name, value in (
-            ("FanoutDelivered", report.delivered),
-            ("FanoutGone", gone),
-            ("FanoutThrottled", throttled),
-            ("FanoutFailed", len(report.failed) - throttled),
-        ):
-            if value:
-                self._metrics.count(name, value)
+        count_outcome(self._metrics, report, gone)
 
     def forget(self, connection_ids: Sequence[str]) -> None:
         self._fanout.run(lambda cid: forget_gone(self._connections, cid), connection_ids)

@@ -144,3 +144,50 @@ class ConnectionsApi:
             # retry in lockstep.
             self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class PostBudget:
+    """A token bucket of `rate` posts a second, `burst` of them at once, shared
+    by the container's threads (reservations: each taker learns its slot under
+    the lock and sleeps outside it)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1 / rate
+        # How far behind the clock the next slot may lag: `burst` seconds of
+        # posts go at once after a pause, no more.
+        self._slack = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def take(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next, now - self._slack)
+            self._next = slot + self._interval
+            wait = slot - now
+            if wait > 0:
+                self.waited += wait
+        if wait > 0:
+            self._sleep(wait)
+
+
+class BudgetedTransport:
+    """A @connections transport whose every request waits for the budget."""
+
+    def __init__(self, transport: Transport, budget: PostBudget) -> None:
+        self._transport = transport
+        self._budget = budget
+
+    def post(self, connection_id: str, payload: bytes) -> int:
+        self._budget.take()
+        return self._transport.post(connection_id, payload)

@@ -18,13 +18,14 @@ import boto3
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
 from chalicelib.aws_clients import AwsClients, process_session
-from chalicelib.broadcast import BroadcastDelivery, ChannelDelivery, Counters, FanOut
+from chalicelib.broadcast import ChannelDelivery, Counters, FanOut
 from chalicelib.clock import Clock, Sleep
 from chalicelib.course_features import CourseFeatures
 from chalicelib.courses import CourseService
 from chalicelib.delivery import OutboxConsumer, OutboxPublisher
 from chalicelib.domain.upload_policy import UploadPolicy
 from chalicelib.events import Envelope
+from chalicelib.fanout_features import FanoutFeatures
 from chalicelib.linking import LinkService
 from chalicelib.management_api import ConnectionsApi, Transport
 from chalicelib.media import MediaService
@@ -85,6 +86,7 @@ class Container:
         self._transport = transport
         self.course_features = CourseFeatures(self)
         self.media_features = MediaFeatures(self)
+        self.fanout_features = FanoutFeatures(self)
 
     # ---- identity ----------------------------------------------------------
     @cached_property
@@ -235,12 +237,7 @@ class Container:
     def delivery(self) -> ChannelDelivery:
         if self._delivery is not None:
             return self._delivery
-        return BroadcastDelivery(
-            self.connections,
-            self.fanout,
-            max_message_bytes=self.settings.max_ws_message_bytes,
-            metrics=self.metrics,
-        )
+        return self.fanout_features.delivery()
 
     @cached_property
     def transport(self) -> Transport:

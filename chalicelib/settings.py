@@ -123,6 +123,28 @@ class Settings(BaseModel):
     # queue keeps a failed batch's note (14 days), so a redrive can read them.
     outbox_retention_hours: float = Field(default=15 * 24.0, gt=0)
 
+    # Sharded delivery (chalicelib/shards.py, docs/realtime.md#sharded-delivery).
+    # The FIFO queue the delivery shards go to; empty keeps every channel inline.
+    fanout_queue: str = ""
+    # A channel with more connections than this is delivered by the fanout
+    # workers; one with fewer keeps the inline path (no queue, no extra hop).
+    fanout_threshold: int = Field(default=1000, ge=1)
+    # Connections per delivery shard (one SQS message, one worker invocation's unit).
+    fanout_shard_size: int = Field(default=500, ge=1, le=2000)
+    # Groups a channel's connections are hashed into, by connection id: one
+    # FIFO message group each, so a connection's events stay in order. Change it
+    # only with the queue drained: a new count moves connections between groups.
+    fanout_groups: int = Field(default=10, ge=1, le=1000)
+    # The delivery budget: posts per second across every worker, a share of
+    # the account's @connections throttle, and the workers' reserved
+    # concurrency (infra/template.json sets both from FanoutConcurrency):
+    # each worker container posts at most budget / concurrency a second.
+    fanout_posts_per_second: float = Field(default=5000.0, gt=0)
+    fanout_concurrency: int = Field(default=10, ge=1)
+    # A shard that failed is visible again after this many seconds (not after
+    # the queue's visibility timeout), so its group's later events wait little.
+    fanout_retry_seconds: int = Field(default=1, ge=0, le=900)
+
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:
         if self.auth_mode == "hs256" and (problem := hs256_secret_problem(self.auth_jwt_secret)):

@@ -29,12 +29,15 @@ Queue = Annotated[
 
 
 def dead_letter_queues() -> dict[str, str]:
-    """Dead-letter queue -> its source queue, as infra/template.json wires them."""
+    """Dead-letter queue -> its source queue, as infra/template.json wires them.
+    A FIFO queue's (the fanout shards') is not one to redrive: an old shard sent
+    again would reach its connections after the events that followed it
+    (docs/OPERATIONS.md#fanout-shards)."""
     from devstack.provision import load_template
 
     found: dict[str, str] = {}
     for name, body in load_template()["Resources"].items():
-        if body.get("Type") != "AWS::SQS::Queue":
+        if body.get("Type") != "AWS::SQS::Queue" or body["Properties"].get("FifoQueue"):
             continue
         target = body.get("Properties", {}).get("RedrivePolicy", {}).get("deadLetterTargetArn")
         if isinstance(target, dict) and "Fn::GetAtt" in target:

@@ -16,7 +16,11 @@ from chalice.app import Chalice, DynamoDBEventConfig, ScheduledEventConfig, SQSE
 from chalice.local import LambdaContext
 from chalice.utils import to_cfn_resource_name
 
+from devstack.provision import physical_name
+
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+MAX_FIFO_POLLERS = 4
 
 # API Gateway's WebSocket route keys, as Chalice registers them.
 CONNECT, MESSAGE, DISCONNECT = "$connect", "$default", "$disconnect"
@@ -30,6 +34,10 @@ class QueueHandler:
     invoke: LambdaHandler
     # Lambda reads `batchItemFailures` only when the event source mapping says so.
     report_item_failures: bool = False
+    # Pollers the stack runs: Lambda runs a FIFO queue's message groups in
+    # parallel, up to the function's reserved concurrency (capped here, on a
+    # laptop); a standard queue keeps the one poller it always had.
+    pollers: int = 1
 
 
 @dataclass(frozen=True)
@@ -128,14 +136,33 @@ class AppHandlers:
             found.append(
                 QueueHandler(
                     name=source.name,
-                    queue_name=_template_queue(mapping.get("Queue")) or _queue_name(source),
+                    queue_name=self._physical(_template_queue(mapping.get("Queue")))
+                    or _queue_name(source),
                     batch_size=int(mapping.get("BatchSize") or source.batch_size or 1),
                     invoke=self.app.handler_map[source.name],
                     report_item_failures="ReportBatchItemFailures"
                     in mapping.get("FunctionResponseTypes", []),
+                    pollers=self._pollers(source.name, _template_queue(mapping.get("Queue"))),
                 )
             )
         return found
+
+    def _pollers(self, handler_name: str, queue: str | None) -> int:
+        resources = self.template.get("Resources", {})
+        if not resources.get(queue or "", {}).get("Properties", {}).get("FifoQueue"):
+            return 1
+        function = resources.get(to_cfn_resource_name(handler_name), {})
+        reserved = function.get("Properties", {}).get("ReservedConcurrentExecutions", 1)
+        if isinstance(reserved, dict) and "Ref" in reserved:
+            parameter = self.template.get("Parameters", {}).get(reserved["Ref"], {})
+            reserved = parameter.get("Default", 1)
+        return max(1, min(int(reserved), MAX_FIFO_POLLERS))
+
+    def _physical(self, logical_id: str | None) -> str | None:
+        """The name provision gives the queue (a FIFO queue's ends in .fifo)."""
+        if logical_id is None:
+            return None
+        return physical_name(logical_id, self.template.get("Resources", {}))
 
     def streams(self) -> list[StreamHandler]:
         found = []

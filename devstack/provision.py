@@ -34,9 +34,14 @@ def _resolve(value: Any) -> str:
 def physical_name(logical_id: str, resources: dict[str, Any]) -> str:
     """The name a resource gets here. S3 bucket names must be lowercase, so a
     bucket is named after its logical id in kebab case (MediaBucket ->
-    media-bucket); every other resource keeps its logical id."""
-    if resources.get(logical_id, {}).get("Type") == "AWS::S3::Bucket":
+    media-bucket), a FIFO queue's name ends in .fifo as SQS demands; every
+    other resource keeps its logical id."""
+    resource = resources.get(logical_id, {})
+    if resource.get("Type") == "AWS::S3::Bucket":
         return re.sub(r"(?<!^)(?=[A-Z])", "-", logical_id).lower()
+    fifo = resource.get("Properties", {}).get("FifoQueue")
+    if resource.get("Type") == "AWS::SQS::Queue" and fifo:
+        return f"{logical_id}.fifo"
     return logical_id
 
 
@@ -120,7 +125,12 @@ def create_queues(
     for logical_id, props in queues:
         attributes: dict[Any, str] = {
             name: str(props[name]).lower() if isinstance(props[name], bool) else str(props[name])
-            for name in ("VisibilityTimeout", "MessageRetentionPeriod", "SqsManagedSseEnabled")
+            for name in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "SqsManagedSseEnabled",
+                "FifoQueue",
+            )
             if name in props
         }
         redrive = props.get("RedrivePolicy")
@@ -129,7 +139,8 @@ def create_queues(
             attributes["RedrivePolicy"] = json.dumps(
                 {"deadLetterTargetArn": arns[target], "maxReceiveCount": redrive["maxReceiveCount"]}
             )
-        url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
+        name = physical_name(logical_id, template["Resources"])
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
         arns[logical_id] = arn["QueueArn"]
     return arns

@@ -240,11 +240,12 @@ class Stack:
             "sqs", endpoint_url=self.options.moto_url
         )
         for queue in self.handlers.queues():
-            poller = QueuePoller(
-                queue, sqs, REGION, self.stop, self.options.poll_wait_seconds, self.faults
-            )
-            poller.start()
-            self.pollers.append(poller)
+            for _ in range(queue.pollers):
+                poller = QueuePoller(
+                    queue, sqs, REGION, self.stop, self.options.poll_wait_seconds, self.faults
+                )
+                poller.start()
+                self.pollers.append(poller)
         session = boto3.session.Session(region_name=REGION)
         for handler in self.handlers.streams():
             url = self.options.moto_url
@@ -337,8 +338,8 @@ class Stack:
             f"  dev token     {o.base_url}/dev/token?user=NAME",
             f"  AWS (moto)    {o.moto_url}",
         ]
-        for p in self.pollers:
-            lines.append(f"  S3 events     queue {p.handler.queue_name} -> {p.handler.name}")
+        for p in {p.handler.queue_name: p for p in self.pollers}.values():
+            lines.append(f"  queue         {p.handler.queue_name} -> {p.handler.name}")
         for st in self.streams:
             source = st.pump.handler
             lines.append(f"  stream        table {source.table_name} -> {source.name}")

@@ -40,6 +40,12 @@ S3_ACTIONS = {
     "ListObjectsV2": "s3:ListBucket",
     "CopyObject": "s3:PutObject",
 }
+# A batch call needs the action of its single form.
+SQS_ACTIONS = {
+    "SendMessageBatch": "sqs:SendMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+    "ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 TRANSACT_ACTIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
@@ -109,8 +115,8 @@ def _calls(
         key = params.get("Key")
         return [(f"{bucket}/{key}" if key is not None else bucket, action)]
     if service == "sqs":
-        queue = str(params.get("QueueUrl", "*")).rsplit("/", 1)[-1]
-        return [(name(queue), f"sqs:{operation}")]
+        queue = str(params.get("QueueUrl") or params.get("QueueName") or "*").rsplit("/", 1)[-1]
+        return [(name(queue), SQS_ACTIONS.get(operation, f"sqs:{operation}"))]
     return [("*", f"{service}:{operation}")]
 
 

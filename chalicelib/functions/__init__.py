@@ -1,7 +1,7 @@
 """The entry points of the functions that serve no REST route, one module per
 kind: websocket.py ($connect, $default, $disconnect), uploads.py (S3 events
 and the stale-upload sweep), outbox.py (realtime delivery), processing.py (the
-processing step, docs/processing.md).
+processing step, docs/processing.md), fanout.py (the fanout workers).
 
 Each is a Chalice Blueprint that app.py registers, so `chalice package` names
 each function's Handler after the module it lives in

@@ -106,6 +106,18 @@ def test_the_stack_polls_the_s3_events_queue_for_the_app(stack: Stack) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("stack")
+def test_the_stack_runs_the_fanout_workers_on_the_fifo_queue_in_parallel(stack: Stack) -> None:
+    # Lambda runs a FIFO queue's message groups concurrently, up to the
+    # function's reserved concurrency; the stack runs several pollers (capped).
+    status = stack.status()
+    assert {"handler": "fanout_worker", "queue": "FanoutQueue.fifo"} in status["handlers"]["queues"]
+    pollers = [p for p in status["pollers"] if p["queue"] == "FanoutQueue.fifo"]
+    assert len(pollers) > 1
+    assert all(p["url"] for p in pollers)
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("stack")
 def test_unknown_scheduled_handler_is_404(stack: Stack) -> None:
     response = requests.post(f"{stack.base_url}/dev/schedules/nothing", timeout=5)
     assert response.status_code == 404

@@ -47,6 +47,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.progress",
         "chalicelib.realtime",
         "chalicelib.removal",
+        "chalicelib.fanout_worker",
+        "chalicelib.shards",
         "chalicelib.uploads",
     ),
     "adapters": (
@@ -57,7 +59,12 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.store",
     ),
     "routes": ("chalicelib.routes", "chalicelib.http"),
-    "root": ("chalicelib.services", "chalicelib.course_features", "chalicelib.media_features"),
+    "root": (
+        "chalicelib.services",
+        "chalicelib.course_features",
+        "chalicelib.media_features",
+        "chalicelib.fanout_features",
+    ),
     # The non-REST functions' entry points: wiring, as app.py is.
     "functions": ("chalicelib.functions",),
 }

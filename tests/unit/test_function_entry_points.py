@@ -25,6 +25,7 @@ HANDLERS = {
 def test_every_function_but_the_rest_api_has_an_entry_point_of_its_own() -> None:
     assert sorted(HANDLERS) == [
         "expire_stale_uploads",
+        "fanout_worker",
         "on_ws_connect",
         "on_ws_disconnect",
         "on_ws_message",
@@ -37,6 +38,7 @@ def test_every_function_but_the_rest_api_has_an_entry_point_of_its_own() -> None
         "chalicelib.functions.uploads",
         "chalicelib.functions.outbox",
         "chalicelib.functions.processing",
+        "chalicelib.functions.fanout",
     }
 
 
