@@ -34,7 +34,13 @@ class PageQuery(WireModel):
     model_config = ConfigDict(strict=False)
 
     limit: int = Field(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    next_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+    next_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TOKEN_LENGTH,
+        description="The previous page's nextToken, as the server issued it to the caller "
+        "for this list; any other value is 400 invalid_next_token.",
+    )
 
 
 # A new upload's content type, on every route that starts one: well-formed here

@@ -787,6 +787,7 @@ export interface components {
             limit: number;
             /**
              * Nexttoken
+             * @description The previous page's nextToken, as the server issued it to the caller for this list; any other value is 400 invalid_next_token.
              * @default null
              */
             nextToken: string | null;
