@@ -58,3 +58,11 @@ def test_the_local_upload_benchmark_runs_both_flows_against_the_local_stack() ->
     assert "project flow" in out
     assert "boto3 upload_file" in out
     assert "ratio" in out
+
+
+@pytest.mark.integration
+def test_the_completion_benchmark_runs_both_sides_and_prints_their_ratio() -> None:
+    out = run_bench("bench.complete", "--uploads", "3", "--mib", "0.1")
+    assert "POST complete" in out
+    assert "S3 event -> completed" in out
+    assert out.count("ratio after/before") == 2
