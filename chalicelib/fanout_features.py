@@ -38,6 +38,11 @@ class FanoutFeatures:
         )
         return self.sharded(inline) if c.settings.fanout_queue else inline
 
+    def is_wide(self, channel: str) -> bool:
+        """Whether the channel is delivered sharded (the progress rule's test)."""
+        delivery = self._c.delivery
+        return isinstance(delivery, ShardedDelivery) and delivery.is_wide(channel)
+
     def sharded(self, inline: BroadcastDelivery) -> ShardedDelivery:
         s = self._c.settings
         return ShardedDelivery(

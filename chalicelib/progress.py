@@ -1,6 +1,12 @@
 """Upload progress: coalesce however many reports arrive into at most
 `progress_broadcasts_per_second` broadcasts per upload.
 
+On a channel big enough for sharded delivery (chalicelib/shards.py), a fan-out
+to thousands of viewers four times a second buys nothing a viewer sees: such a
+channel gets only an upload's first broadcast of each wall-clock second (UTC),
+so at most one a second; the uploader's own channel keeps all of them. The
+contract's "at most 4 a second" holds on every channel either way.
+
 A report costs one conditional DynamoDB write (bytes only move forward, only while
 the upload is open). When the stored state says the broadcast slot is free, one
 more conditional write claims it; only the claimant publishes, and a third
@@ -84,8 +90,10 @@ class ProgressTracker:
         broadcasts_per_second: float,
         clock: Clock,
         metrics: Counters | None = None,
+        wide: Callable[[str], bool] = lambda channel: False,
     ) -> None:
         self._store = store
+        self._wide = wide
         self._publisher = publisher
         self._interval_ms = max(1, int(1000 / broadcasts_per_second))
         self._clock = clock
@@ -113,8 +121,13 @@ class ProgressTracker:
             return record
         if self._store.claim_broadcast(operation_id, bytes_uploaded, now_ms, self._interval_ms):
             event = progress_event(record, now_ms)
+            channels = upload_channels(record.upload)
+            if last is not None and last // 1000 == now_ms // 1000:
+                # Not the upload's first broadcast of this second: a channel
+                # the fanout workers deliver gets one a second, not four.
+                channels = [channel for channel in channels if not self._wide(channel)]
             try:
-                self._publisher.publish(event, upload_channels(record.upload))
+                self._publisher.publish(event, channels)
             finally:
                 # The upload's terminal event waits for this (uploads/announce.py).
                 self._store.broadcast_sent(operation_id, now_ms)

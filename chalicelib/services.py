@@ -153,6 +153,7 @@ class Container:
             self.settings.progress_broadcasts_per_second,
             clock=self.clock,
             metrics=self.metrics,
+            wide=self.fanout_features.is_wide,
         )
 
     @cached_property

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.uploads import ProgressWrite, UploadRecord
 from chalicelib.errors import Conflict, InvalidInput, NotFound
-from chalicelib.models import LibraryTarget, Upload
+from chalicelib.models import ChapterTarget, LibraryTarget, Upload
 from chalicelib.progress import ProgressTracker
 from tests.fakes import InMemoryPublisher
 
@@ -241,3 +241,31 @@ def test_each_broadcast_is_counted_for_the_dashboard() -> None:
         tracker.report("op_1", "alice", i * 1000)
 
     assert counted == ["ProgressBroadcasts"] * len(publisher.sent) == ["ProgressBroadcasts"] * 8
+
+
+def test_a_channel_delivered_sharded_gets_one_broadcast_a_second_and_the_uploader_all() -> None:
+    record = _record()
+    target = ChapterTarget(type="chapter", course_id="c_big", chapter_id="ch_1")
+    record = replace(record, upload=record.upload.model_copy(update={"target": target}))
+    publisher, clock = InMemoryPublisher(), Clock()
+    tracker = ProgressTracker(
+        InMemoryProgressStore(record),
+        publisher,
+        4.0,
+        clock,
+        wide=lambda channel: channel == "course:c_big",
+    )
+    for i in range(1, 1001):  # 10 s at 100 reports a second
+        clock.now = T0 + i / 100
+        tracker.report("op_1", "alice", i * 1000)
+
+    def per_second(channel: str) -> list[int]:
+        counts: dict[int, int] = {}
+        for event in publisher.on(channel):
+            second = int(event.at.timestamp())
+            counts[second] = counts.get(second, 0) + 1
+        return list(counts.values())
+
+    assert len(publisher.on("user:alice")) == 40
+    assert max(per_second("user:alice")) == 4
+    assert per_second("course:c_big") == [1] * 10
