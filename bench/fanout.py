@@ -40,7 +40,7 @@ import boto3
 from botocore.config import Config
 
 STAGE = "bench"
-WATCHDOG_SECONDS = 600
+WATCHDOG_SECONDS = 1500
 
 
 class _Server(ThreadingHTTPServer):
@@ -122,12 +122,43 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=5, help="runs of each pooled sender")
+    parser.add_argument(
+        "--sizes", default="1000,10000,50000", help="channel sizes for sharded delivery"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="fanout worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="posting threads per worker")
+    parser.add_argument("--budget", type=float, default=400, help="posts/s of the paced run")
+    parser.add_argument("--budget-connections", type=int, default=10000)
+    parser.add_argument("--threshold", type=int, default=500, help="FANOUT_THRESHOLD")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny configuration that only shows it runs"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.connections, args.delay_ms, args.runs = 40, 1.0, 1
+        args.sizes, args.workers, args.threads = "60,200", 2, 2
+        args.budget, args.budget_connections, args.threshold = 100.0, 100, 20
     watchdog = threading.Timer(WATCHDOG_SECONDS, lambda: os._exit(3))
     watchdog.daemon = True
     watchdog.start()
     try:
         run(args.connections, args.delay_ms, args.runs)
+        from bench import sharded
+
+        with connections_endpoint(args.delay_ms) as endpoint:
+            sharded.run(
+                endpoint,
+                lambda: posts_served(endpoint),
+                sizes=[int(n) for n in args.sizes.split(",")],
+                delay_ms=args.delay_ms,
+                workers=args.workers,
+                threads=args.threads,
+                budget=args.budget,
+                budget_size=args.budget_connections,
+                inline_limit=max(int(n) for n in args.sizes.split(",")),
+                threshold=args.threshold,
+                lifetime=WATCHDOG_SECONDS,
+            )
     finally:
         watchdog.cancel()
 

@@ -37,9 +37,12 @@ def test_the_progress_benchmark_runs_and_never_exceeds_four_broadcasts_a_second(
 
 @pytest.mark.integration
 def test_the_fanout_benchmark_runs_and_prints_its_ratios() -> None:
-    out = run_bench("bench.fanout", "--connections", "40", "--delay-ms", "1", "--runs", "1")
+    out = run_bench("bench.fanout", "--quick")
     assert "ratio publisher vs chalice loop" in out
     assert "ratio publisher vs bare pool" in out
+    # Sharded delivery beside the inline path, with the budget's run.
+    assert "sharded deliver() returns" in out
+    assert "budget binding:" in out
 
 
 @pytest.mark.integration
