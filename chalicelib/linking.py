@@ -141,6 +141,9 @@ class LinkService:
         position: int | None,
     ) -> Chapter:
         for attempt in range(self._max_attempts):
+            if attempt:
+                # Its processing may have ended since: the item repeats its outcome.
+                media = self._media.get(media.media_id) or media
             chapter = self._courses.get_chapter(course_id, chapter_id)
             if any(i.media_id == media.media_id for i in chapter.items):
                 return chapter

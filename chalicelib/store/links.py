@@ -23,7 +23,7 @@ from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaLink
 from chalicelib.store.course_items import chapter_key, chapter_to_item, member_key
 from chalicelib.store.dynamo import Cancelled, Table
-from chalicelib.store.media import link_key, link_to_attribute
+from chalicelib.store.media import LEGACY_STATUS, link_key, link_to_attribute
 from chalicelib.store.outbox import Outbox
 
 # Reasons DynamoDB gives for a cancelled item that a fresh read and retry can fix.
@@ -56,18 +56,33 @@ class LinkStore:
         """Write `chapter` (which now holds the item) and record the link on the
         media file, or neither."""
         link = MediaLink(course_id=chapter.course_id, chapter_id=chapter.chapter_id)
+        # The item repeats the file's processing outcome as read: if processing
+        # committed meanwhile, the link must not freeze a `processing` item
+        # into the chapter (chalicelib/store/processed.py reads the links it saw).
+        status = next(i.status for i in chapter.items if i.media_id == media_id)
+        as_read = (
+            "#st = :st" if status != LEGACY_STATUS else "(#st = :st OR attribute_not_exists(#st))"
+        )
         media_update = self._media.tx_update(
             {"mediaId": media_id},
             "SET links.#k = :link",
             condition="attribute_exists(mediaId) AND userId = :owner"
-            " AND attribute_not_exists(links.#k)",
-            names={"#k": link_key(link.course_id, link.chapter_id)},
+            f" AND attribute_not_exists(links.#k) AND {as_read}",
+            names={"#k": link_key(link.course_id, link.chapter_id), "#st": "status"},
             values={
                 ":link": link_to_attribute(link, int(chapter.updated_at.timestamp() * 1000)),
                 ":owner": owner,
+                ":st": status,
             },
         )
-        self._write(chapter, expected_version, media_update, actor, announce)
+        try:
+            self._write(chapter, expected_version, media_update, actor, announce)
+        except NotFound:
+            item = self._media.get({"mediaId": media_id}) or {}
+            moved_on = item.get("userId") == owner
+            if moved_on and str(item.get("status", LEGACY_STATUS)) != status:
+                raise VersionConflict("the media file changed since it was read") from None
+            raise
 
     def unlink(
         self,

@@ -180,3 +180,26 @@ def test_deleting_a_processed_file_deletes_its_poster(harness: Harness, lecture:
 
     assert status == 204
     assert [o["Key"] for o in harness.objects()] == []
+
+
+def test_a_link_that_read_the_file_before_processing_ended_shows_the_outcome(
+    harness: Harness, lecture: Path
+) -> None:
+    upload = harness.upload_file("alice", lecture.read_bytes())
+    media_id = _media(harness, upload, "alice")["mediaId"]
+    target = harness.chapter_target("alice")
+    read_before = container().media_store.get(media_id)
+    assert read_before is not None
+    assert read_before.status == "processing"
+    harness.process()  # the outcome commits between the link's read and its write
+
+    # The link's transaction holds on the status it read, so it reads again.
+    linker = container().linker
+    chapter = linker._link(target["courseId"], target["chapterId"], read_before, "alice", None)
+
+    item = chapter.items[0]
+    assert (item.status, item.has_poster, item.width) == ("ready", True, 320)
+    status, stored = harness.call(
+        "get", f"/courses/{target['courseId']}/chapters/{target['chapterId']}", "alice"
+    )
+    assert (status, stored["items"][0]["status"]) == (200, "ready")
