@@ -221,7 +221,15 @@ class BroadcastDelivery:
         connections API Gateway reports gone."""
         copies = [copy for copy, _ in targets]
         deliveries: list[tuple[str, bytes]] = []
+        # A connection on two of a transient event's channels (the uploader,
+        # on its user and its course channel) gets it once: the copies differ
+        # only in `channel`, and a transient one has no seq to keep in step.
+        # A durable copy is always sent: its channel's seq must not skip.
+        sent: set[tuple[str, str]] = set()
         for copy, connection_ids in targets:
+            if copy.seq is None:
+                connection_ids = [c for c in connection_ids if (copy.id, c) not in sent]
+                sent.update((copy.id, c) for c in connection_ids)
             if not connection_ids:
                 continue
             payload = encode(copy, self._max_bytes)

@@ -69,3 +69,10 @@ def test_the_completion_benchmark_runs_both_sides_and_prints_their_ratio() -> No
     assert "POST complete" in out
     assert "S3 event -> completed" in out
     assert out.count("ratio after/before") == 2
+
+
+@pytest.mark.integration
+def test_the_cost_benchmark_counts_and_prices_an_upload_beside_its_s3_floor() -> None:
+    out = run_bench("bench.cost", "--parts", "3", "--watchers", "2")
+    assert "@connections posts" in out
+    assert "the S3 floor" in out

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from chalicelib.broadcast import DeliveryError, FanOut, encode
+from chalicelib.broadcast import BroadcastDelivery, DeliveryError, FanOut, encode
 from chalicelib.events import Pong, PongData, UploadProgress, UploadProgressData
 from chalicelib.management_api import ConnectionsApi
 from chalicelib.models import LibraryTarget
-from tests.fakes import EVENT_AT, FakeConnectionsApi
+from tests.fakes import EVENT_AT, FakeConnectionsApi, InMemoryConnections
 
 
 @pytest.fixture
@@ -119,3 +119,52 @@ def test_an_event_over_the_limit_is_sent_without_data_but_with_its_resources() -
     assert message["data"] is None
     assert message["resources"] == ["/uploads/op_1"]
     assert message["id"] == event.id
+
+
+def _progress() -> UploadProgress:
+    data = UploadProgressData(
+        bytes_uploaded=1, total_bytes=2, percent=50.0, bytes_per_second=None,
+        eta_seconds=None, filename="a.mp4", target=LibraryTarget(type="library"),
+    )  # fmt: skip
+    return UploadProgress.new(data, operation_id="op_1", at=EVENT_AT)
+
+
+def test_a_connection_on_two_of_a_progress_events_channels_gets_it_once(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    connections = InMemoryConnections()
+    connections.add("uploader=", "alice", ["user:alice", "course:c1"])
+    connections.add("watcher=", "bob", ["course:c1"])
+    delivery = BroadcastDelivery(
+        connections, FanOut(connections_api, workers=2), max_message_bytes=128 * 1024
+    )
+    event = _progress()
+
+    delivery.deliver([event.on_channel("user:alice", None), event.on_channel("course:c1", None)])
+
+    assert [m["id"] for m in api.received("uploader=")] == [event.id]
+    assert [m["channel"] for m in api.received("watcher=")] == ["course:c1"]
+
+
+def test_a_durable_event_reaches_a_connection_once_per_channel_with_each_seq(
+    api: FakeConnectionsApi, connections_api: ConnectionsApi
+) -> None:
+    connections = InMemoryConnections()
+    connections.add("uploader=", "alice", ["user:alice", "course:c1"])
+    delivery = BroadcastDelivery(
+        connections, FanOut(connections_api, workers=2), max_message_bytes=128 * 1024
+    )
+    durable = _DurablePong.new(PongData(), at=EVENT_AT)
+
+    delivery.deliver([durable.on_channel("user:alice", 7), durable.on_channel("course:c1", 3)])
+
+    assert [(m["channel"], m["seq"]) for m in api.received("uploader=")] == [
+        ("user:alice", 7),
+        ("course:c1", 3),
+    ]
+
+
+class _DurablePong(Pong):
+    """Any durable event: its copies keep their channel's seq."""
+
+    durable = True
