@@ -113,18 +113,24 @@ def _response_body(response: dict[str, Any]) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
-def no_route_response() -> tuple[int, Headers, bytes]:
-    """What API Gateway answers when no route matches: its
-    MISSING_AUTHENTICATION_TOKEN gateway response, which infra/template.json
-    turns into the contract's 404. Read from the same template, so the local
-    stack cannot drift from a deployment."""
+def gateway_response(kind: str, message: str = "") -> tuple[int, Headers, bytes]:
+    """What API Gateway answers itself for `kind` (MISSING_AUTHENTICATION_TOKEN
+    when no route matches, REQUEST_TOO_LARGE past its payload limit, ...): the
+    gateway response infra/template.json configures, in the contract's format.
+    Read from the same template, so the local stack cannot drift from a
+    deployment; `message` is what API Gateway puts in $context.error.messageString."""
     rest_api = load_template()["Resources"]["RestAPI"]["Properties"]
-    response = rest_api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    response = rest_api["GatewayResponses"][kind]
     headers: Headers = [("Content-Type", "application/json")]
     for name, value in response.get("ResponseParameters", {}).get("Headers", {}).items():
         headers.append((name, str(value).strip("'")))
-    body = response["ResponseTemplates"]["application/json"].encode("utf-8")
-    return int(response["StatusCode"]), headers, body
+    template = response["ResponseTemplates"]["application/json"]
+    body = template.replace("$context.error.messageString", json.dumps(message))
+    return int(response["StatusCode"]), headers, body.encode("utf-8")
+
+
+def no_route_response() -> tuple[int, Headers, bytes]:
+    return gateway_response("MISSING_AUTHENTICATION_TOKEN")
 
 
 class RestGateway:
@@ -133,6 +139,7 @@ class RestGateway:
         self._gateway = _ProxyGateway(app, config, domain_name)
         self._executor = executor
         self._no_route = no_route_response()
+        self._too_large = gateway_response("REQUEST_TOO_LARGE", "Request Too Long")
 
     def invoke(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None
@@ -167,7 +174,10 @@ class RestGateway:
         """The Starlette endpoint for /api and everything under it."""
         body = await request.body()
         if len(body) > MAX_PAYLOAD_BYTES:
-            return Response(b'{"message":"Request Too Long"}', 413, media_type="application/json")
+            # API Gateway's own answer, before any Lambda runs (the API's
+            # limit is lower: chalicelib.http.MAX_BODY_BYTES).
+            status, gateway_headers, too_long = self._too_large
+            return Response(too_long, status, headers=dict(gateway_headers))
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         path = raw_path.decode("latin-1")[len("/" + STAGE) :] or "/"
         query = request.scope.get("query_string", b"").decode("latin-1")

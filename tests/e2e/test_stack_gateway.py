@@ -133,3 +133,19 @@ def test_a_path_with_a_newline_reaches_the_api_and_gets_its_json_400(stack: Stac
     response = stack.call("GET", "/courses/c_1%0Ab", "erin")
     assert response.status_code == 400
     assert response.json()["error"]["details"] == [{"field": "courseId", "issue": "invalid_id"}]
+
+
+def test_a_body_past_api_gateways_limit_gets_its_413_in_the_contracts_format(
+    stack: Stack,
+) -> None:
+    # It was {"message": "Request Too Long"}, which no operation declares.
+    response = requests.post(
+        stack.api("/courses"),
+        headers={**stack.headers("erin"), "Content-Type": "application/json"},
+        data=b" " * (10 * 1024 * 1024 + 1),
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": {"code": "too_large", "message": "Request Too Long", "details": []}
+    }
