@@ -344,9 +344,17 @@ class Session {
    */
   #poster(item) {
     const img = /** @type {HTMLImageElement} */ (h('img', { class: 'poster', alt: '', width: '64', height: '36' }));
+    const show = (/** @type {Playback} */ { posterUrl }) => {
+      if (posterUrl) img.src = posterUrl;
+      return posterUrl;
+    };
     this.playback(item.mediaId)
-      .then(({ posterUrl }) => {
-        if (posterUrl) img.src = posterUrl;
+      .then((answer) => {
+        if (show(answer)) return undefined;
+        // Asked while the file was still processing: the item says a poster
+        // exists now, so the kept answer is stale.
+        this.#playbacks.delete(item.mediaId);
+        return this.playback(item.mediaId).then(show);
       })
       .catch(() => {});
     return img;

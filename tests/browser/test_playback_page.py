@@ -104,6 +104,11 @@ def test_a_viewer_plays_a_chapter_video_and_seeking_to_the_middle_is_a_206_range
     dana = open_page("dana", before_load=watch)
     item = dana.chapter("Welcome").locator(f'li.item[data-media-id="{media_id}"]')
     item.wait_for()
+    # Once processed, the item shows its duration and its poster frame.
+    item.get_by_text(f"0:{SECONDS}").wait_for(timeout=30_000)
+    poster = item.locator("img.poster")
+    wait_until(dana.page, lambda: poster.evaluate("img => img.complete && img.naturalWidth"))
+    assert poster.evaluate("img => img.naturalWidth") == 320
     # A viewer gets no control that would change the course.
     assert dana.chapter("Welcome").get_by_text("Upload", exact=True).count() == 0
     assert item.get_by_role("button", name=re.compile("^Remove")).count() == 0
