@@ -147,21 +147,23 @@ class ConnectionsApi:
 
 
 class PostBudget:
-    """A token bucket of `rate` posts a second, `burst` of them at once, shared
-    by the container's threads (reservations: each taker learns its slot under
-    the lock and sleeps outside it)."""
+    """A token bucket of `rate` posts a second shared by the container's
+    threads (reservations: each taker learns its slot under the lock and
+    sleeps outside it). After a pause up to `burst` seconds of posts go at
+    once: a worker between two shards (a delete and a receive) makes up that
+    gap instead of losing it, and over any window the rate stays within
+    `burst` seconds' worth of `rate`."""
 
     def __init__(
         self,
         rate: float,
         *,
-        burst: float = 0.05,
+        burst: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._interval = 1 / rate
-        # How far behind the clock the next slot may lag: `burst` seconds of
-        # posts go at once after a pause, no more.
+        # How far behind the clock the next slot may lag.
         self._slack = burst
         self._clock = clock
         self._sleep = sleep

@@ -1,14 +1,17 @@
 """The FIFO queue of delivery shards (chalicelib/shards.py) on SQS.
 
-Shards go in SendMessageBatch requests of at most 10 entries and 256 KB, in
-the order given: SQS keeps a message group's order across batches as within
-one. The queue's URL is looked up once per container (the template passes the
-queue's name, as it does every queue's).
+Shards go in SendMessageBatch requests of at most 10 entries and 256 KB. A
+message group's shards go in the order given, one request after another (SQS
+keeps a group's order across requests as within one); different groups are
+independent, so their requests go in parallel and a big channel's shards are
+queued in about the time of one group's. The queue's URL is looked up once per
+container (the template passes the queue's name, as it does every queue's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from threading import Lock
 from typing import TYPE_CHECKING
 
@@ -25,6 +28,8 @@ _MAX_ENTRIES = 10
 # SQS's limit on a whole batch is 256 KB; the margin covers the entries' other fields.
 _MAX_BATCH_BYTES = 240 * 1024
 _CODE = "fanout_queue_unavailable"
+# Groups queued at once; botocore's pool holds 10 connections per client.
+_MAX_LANES = 10
 
 
 class SqsShardQueue:
@@ -42,6 +47,18 @@ class SqsShardQueue:
             return self._url
 
     def send(self, shards: Sequence[Shard]) -> None:
+        lanes: dict[str, list[Shard]] = {}
+        for shard in shards:
+            lanes.setdefault(shard.group_id, []).append(shard)
+        if len(lanes) <= 1:
+            for lane in lanes.values():
+                self._send_in_order(lane)
+            return
+        with ThreadPoolExecutor(min(len(lanes), _MAX_LANES)) as pool:
+            # list(): the first lane that failed raises here, after the rest ran.
+            list(pool.map(self._send_in_order, lanes.values()))
+
+    def _send_in_order(self, shards: Sequence[Shard]) -> None:
         batch: list[SendMessageBatchRequestEntryTypeDef] = []
         size = 0
         for shard in shards:
