@@ -5,6 +5,7 @@ items have been stored under since the table was created."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,20 @@ from chalicelib.models import ChapterTarget, Upload
 
 # The sparse index attributes of open uploads (see chalicelib/store/uploads.py).
 OPEN_MARKER = "open"
+# `openSince` is one of OPEN_SHARDS keys, by a hash of the operation id, so no
+# single index partition takes every open upload's writes (1,000 WCU each).
+# Items written before the sharding carry the bare marker; the sweep reads it too.
+OPEN_SHARDS = 10
+
+
+def open_since(operation_id: str) -> str:
+    return f"{OPEN_MARKER}#{zlib.crc32(operation_id.encode()) % OPEN_SHARDS}"
+
+
+def open_since_keys() -> list[str]:
+    """Every `openSince` key an open upload may have: the shards and the old marker."""
+    return [OPEN_MARKER, *(f"{OPEN_MARKER}#{shard}" for shard in range(OPEN_SHARDS))]
+
 
 # Upload field -> table attribute (the names items have been stored under).
 ATTRIBUTES: Mapping[str, str] = {
@@ -93,7 +108,7 @@ def item_from_upload(
         item["correlationId"] = correlation_id
     if upload.status in OPEN_STATUSES:
         item["openBy"] = upload.user_id
-        item["openSince"] = OPEN_MARKER
+        item["openSince"] = open_since(upload.operation_id)
         if isinstance(upload.target, ChapterTarget):
             item["openInCourse"] = upload.target.course_id
     return item

@@ -6,7 +6,9 @@ makes an upload terminal, so every "open uploads of ..." read is a query of a
 small index, never a scan:
 - `openBy` (userId) for `GET /uploads?status=active` and the user channel's replay,
 - `openInCourse` (courseId, chapter targets only) for the course channel's replay,
-- `openSince` (the constant `open`) with `createdAt` for the stale-upload sweep.
+- `openSince` (`open#0` to `open#9` by a hash of the operation id, so no one
+  index partition takes every upload's writes) with `createdAt` for the
+  stale-upload sweep, which reads every shard.
 
 Progress bookkeeping (`progressAt`, `lastBroadcastAt`, `lastBroadcastBytes`) lives
 on the same item so that a report costs one conditional write and a broadcast one
@@ -47,8 +49,8 @@ from chalicelib.store.dynamo import Cancelled, ConditionFailed, Item, Table
 from chalicelib.store.outbox import Outbox
 from chalicelib.store.upload_items import (
     ATTRIBUTES,
-    OPEN_MARKER,
     item_from_upload,
+    open_since_keys,
     record_from_item,
 )
 
@@ -302,13 +304,18 @@ class UploadStore:
         return list(self._open(OPEN_BY_COURSE, "openInCourse = :v", {":v": course_id}))
 
     def open_before(self, created_before: str) -> list[str]:
-        """Operation ids of open uploads created before the cutoff, oldest first."""
-        items = self._table.query(
-            "openSince = :open AND createdAt < :cutoff",
-            {":open": OPEN_MARKER, ":cutoff": created_before},
-            index=OPEN_BY_AGE,
-        )
-        return [str(item["operationId"]) for item in items]
+        """Operation ids of open uploads created before the cutoff, oldest
+        first, from every shard of the index."""
+        found = [
+            (str(item["createdAt"]), str(item["operationId"]))
+            for key in open_since_keys()
+            for item in self._table.query(
+                "openSince = :open AND createdAt < :cutoff",
+                {":open": key, ":cutoff": created_before},
+                index=OPEN_BY_AGE,
+            )
+        ]
+        return [operation_id for _, operation_id in sorted(found)]
 
     def _open(
         self, index: str, condition: str, values: Mapping[str, Any]

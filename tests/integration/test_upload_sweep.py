@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
 from chalicelib.services import container
+from tests.conftest import REGION
 from tests.integration.uploads_kit import MIB, Harness, harness_fixture  # noqa: F401
 
 SIZE = 17 * MIB
@@ -91,3 +94,31 @@ def test_current_progress_leaves_out_closed_uploads(harness: Harness) -> None:
     harness.call("delete", f"/uploads/{upload['operationId']}", "alice")
 
     assert container().progress.current_progress("user:alice") == []
+
+
+def test_the_sweep_finds_stale_uploads_in_every_shard_of_the_index_and_the_old_key(
+    harness: Harness,
+) -> None:
+    ddb = boto3.session.Session(region_name=REGION).client("dynamodb")
+    table = container().settings.uploads_table
+
+    def key(upload: dict[str, Any]) -> dict[str, Any]:
+        return {"operationId": {"S": upload["operationId"]}}
+
+    stale = [harness.start("alice", SIZE) for _ in range(8)]
+    shards = {ddb.get_item(TableName=table, Key=key(u))["Item"]["openSince"]["S"] for u in stale}
+    assert len(shards) > 1  # the uploads' index writes went to several partitions
+    # One upload as stored before the sharding: the bare marker.
+    ddb.update_item(
+        TableName=table,
+        Key=key(stale[0]),
+        UpdateExpression="SET openSince = :open",
+        ExpressionAttributeValues={":open": {"S": "open"}},
+    )
+    _age(harness, stale[-1], container().settings.stale_upload_after_hours + 1)
+
+    _sweep(harness)
+
+    for upload in stale:
+        _, body = harness.call("get", f"/uploads/{upload['operationId']}", "alice")
+        assert (body["status"], body["reason"]) == ("failed", "expired"), upload["operationId"]
