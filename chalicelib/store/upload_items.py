@@ -1,7 +1,8 @@
 """The uploads table's items: how an upload record is stored, attribute by
 attribute. The names are this table's own, not the wire model's aliases, so a
 JSON field can be renamed without migrating stored items; they are the names
-items have been stored under since the table was created."""
+items have been stored under since the table was created. The keys of the
+sharded `openSince` index live here too, with the sweep's query of them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from chalicelib.domain.upload_states import OPEN_STATUSES
 from chalicelib.domain.uploads import Source, UploadRecord
 from chalicelib.models import ChapterTarget, Upload
+from chalicelib.store.dynamo import Table
 
 # The sparse index attributes of open uploads (see chalicelib/store/uploads.py).
 OPEN_MARKER = "open"
@@ -29,6 +31,21 @@ def open_since(operation_id: str) -> str:
 def open_since_keys() -> list[str]:
     """Every `openSince` key an open upload may have: the shards and the old marker."""
     return [OPEN_MARKER, *(f"{OPEN_MARKER}#{shard}" for shard in range(OPEN_SHARDS))]
+
+
+def open_before(table: Table, index: str, created_before: str) -> list[str]:
+    """Operation ids of open uploads created before the cutoff, oldest first,
+    from every shard of the `openSince` index."""
+    found = [
+        (str(item["createdAt"]), str(item["operationId"]))
+        for key in open_since_keys()
+        for item in table.query(
+            "openSince = :open AND createdAt < :cutoff",
+            {":open": key, ":cutoff": created_before},
+            index=index,
+        )
+    ]
+    return [operation_id for _, operation_id in sorted(found)]
 
 
 # Upload field -> table attribute (the names items have been stored under).

@@ -50,7 +50,7 @@ from chalicelib.store.outbox import Outbox
 from chalicelib.store.upload_items import (
     ATTRIBUTES,
     item_from_upload,
-    open_since_keys,
+    open_before,
     record_from_item,
 )
 
@@ -304,18 +304,8 @@ class UploadStore:
         return list(self._open(OPEN_BY_COURSE, "openInCourse = :v", {":v": course_id}))
 
     def open_before(self, created_before: str) -> list[str]:
-        """Operation ids of open uploads created before the cutoff, oldest
-        first, from every shard of the index."""
-        found = [
-            (str(item["createdAt"]), str(item["operationId"]))
-            for key in open_since_keys()
-            for item in self._table.query(
-                "openSince = :open AND createdAt < :cutoff",
-                {":open": key, ":cutoff": created_before},
-                index=OPEN_BY_AGE,
-            )
-        ]
-        return [operation_id for _, operation_id in sorted(found)]
+        """Operation ids of open uploads created before the cutoff, oldest first."""
+        return open_before(self._table, OPEN_BY_AGE, created_before)
 
     def _open(
         self, index: str, condition: str, values: Mapping[str, Any]
