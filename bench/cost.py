@@ -102,6 +102,9 @@ def counting_requests() -> Iterator[Counter[tuple[str, str]]]:
     def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
         counts[(service, operation)] += 1
+        if service == "dynamodb" and operation in DDB_WRITES and "TableName" in params:
+            table = str(params["TableName"]).rsplit("-", 1)[-1]
+            counts[("writes to", table)] += 1
         if operation == "TransactWriteItems":
             counts[(service, "transact item")] += len(params.get("TransactItems", []))
         elif operation == "BatchWriteItem":

@@ -310,11 +310,22 @@ class UploadStore:
     def _open(
         self, index: str, condition: str, values: Mapping[str, Any]
     ) -> Iterator[UploadRecord]:
-        for item in self._table.query(condition, values, index=index):
+        for item in _through_index(self._table, index, condition, values):
             record = record_from_item(item)
             # The index is eventually consistent: skip items that closed meanwhile.
             if record.upload.status in OPEN_STATUSES:
                 yield record
+
+
+def _through_index(
+    table: Table, index: str, condition: str, values: Mapping[str, Any]
+) -> Iterator[Item]:
+    """The items an index lists, read from the table in the index's order. The
+    open-uploads indexes carry keys only, so that a progress write, which
+    changes no key, writes to none of them (infra/template.json)."""
+    keys = [_key(str(i["operationId"])) for i in table.query(condition, values, index=index)]
+    found = {str(item["operationId"]): item for item in table.get_many(keys)}
+    return (found[k["operationId"]] for k in keys if k["operationId"] in found)
 
 
 def _transition_update(
