@@ -162,14 +162,21 @@ class ShardedDelivery:
 
     def deliver(self, copies: Sequence[Envelope]) -> None:
         inline: list[tuple[Envelope, list[str]]] = []
-        shards: list[Shard] = []
+        wide: list[tuple[Envelope, list[str]]] = []
         for copy in copies:
             connection_ids = self._inline.connections_of(copy)
-            if self._is_wide(copy, len(connection_ids)):
-                payload = encode(copy, self._max_bytes).decode()
-                shards.extend(shards_of(copy, payload, connection_ids, self._groups, self._size))
-            else:
-                inline.append((copy, connection_ids))
+            sharded = self._is_wide(copy, len(connection_ids))
+            (wide if sharded else inline).append((copy, connection_ids))
+        # A transient event reaches a connection once, however many of its
+        # channels the connection is on (BroadcastDelivery.send): one posted
+        # inline (the uploader's own channel) is left out of the shards.
+        posted = {(copy.id, c) for copy, ids in inline if copy.seq is None for c in ids}
+        shards: list[Shard] = []
+        for copy, connection_ids in wide:
+            if copy.seq is None:
+                connection_ids = [c for c in connection_ids if (copy.id, c) not in posted]
+            payload = encode(copy, self._max_bytes).decode()
+            shards.extend(shards_of(copy, payload, connection_ids, self._groups, self._size))
         if shards:
             self._enqueue(shards, durable=any(copy.durable for copy in copies))
         self._inline.send(inline)

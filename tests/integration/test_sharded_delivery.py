@@ -11,6 +11,7 @@ settings), so its AWS calls are checked against its role too.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -18,9 +19,9 @@ import pytest
 
 from app import app
 from chalicelib import services
-from chalicelib.events import ChapterData, ChapterUpdated
+from chalicelib.events import ChapterData, ChapterUpdated, UploadProgress, UploadProgressData
 from chalicelib.fanout_worker import FanoutWorker
-from chalicelib.models import Chapter
+from chalicelib.models import Chapter, ChapterTarget
 from chalicelib.services import Container
 from chalicelib.shards import Shard
 from devstack.handlers import AppHandlers
@@ -176,3 +177,35 @@ def test_a_channel_under_the_threshold_is_posted_inline_and_nothing_is_queued(
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert "Messages" not in client.receive_message(QueueUrl=url, WaitTimeSeconds=0)
+
+
+def test_progress_reaches_the_uploader_once_when_its_course_channel_is_sharded(
+    sharded: None,
+) -> None:
+    api = FakeConnectionsApi()
+    container = use_container(transport=api)
+    connections = InMemoryConnections()
+    container.__dict__["connections"] = connections
+    connections.add("uploader=", "alice", ["user:alice", CHANNEL])
+    for i in range(1500):
+        connections.add(f"viewer{i:04d}=", f"user{i}", [CHANNEL])
+    progress = UploadProgress.new(
+        UploadProgressData(
+            bytes_uploaded=5,
+            total_bytes=10,
+            percent=50.0,
+            bytes_per_second=None,
+            eta_seconds=None,
+            filename="talk.mp4",
+            target=ChapterTarget(type="chapter", course_id="c_big", chapter_id="ch_1"),
+        ),
+        operation_id="op_1",
+        course_id="c_big",
+        at=datetime(2026, 12, 4, tzinfo=UTC),
+    )
+
+    container.publisher.publish(progress, ["user:alice", CHANNEL])
+    drain(worker_poller())
+
+    assert [m["channel"] for m in api.received("uploader=")] == ["user:alice"]
+    assert all(len(api.received(f"viewer{i:04d}=")) == 1 for i in range(0, 1500, 7))
