@@ -40,7 +40,8 @@ def layer_problems(template: Template) -> list[str]:
             for layer, users in LAYER_USERS.items():
                 if name in users and layer in ours and layer not in branch:
                     found.append(f"{name} must list {layer} in every branch of its Layers")
-    return found
+    # Both branches of an Fn::If can say the same thing.
+    return list(dict.fromkeys(found))
 
 
 def lean_problems(package: Path) -> list[str]:
