@@ -7,12 +7,15 @@ tables that other request threads are changing (RuntimeError, a 500), and a
 conditional write checks and writes without a lock, so two racing writers can
 both win. Real DynamoDB is linearizable per item, and the app's idempotency rests
 on that; serializing DynamoDB calls gives the local stack the same guarantee.
-Stream reads take the same turn: moto applies a transaction item by item, each
-adding its stream record, and rolls the table back (stream included) when a
-later item's condition fails. A GetRecords in between read records of a write
-that never happened, and the pump's checkpoint then skipped the real records
-that took their sequence numbers (events lost under concurrent writers). A
-DynamoDB stream shows only committed writes.
+A DynamoDB stream shows only committed writes; moto's did not. It applies a
+transaction item by item, each adding its stream record, and when a later
+item's condition fails it rolls back by replacing the table (stream included)
+with a copy taken before. So stream reads take their turn with the writes, and
+a shard iterator reads the current table's shard, never the discarded one
+(`stream_reads_see_only_committed_writes`): otherwise the outbox's stream pump
+read records of writes that never happened, and its checkpoint then skipped
+the real records that took their sequence numbers (events lost under
+concurrent writers, found by the chaos suite).
 S3 and SQS stay concurrent: parallel part uploads and SQS long polls must not wait
 on each other.
 """
@@ -26,6 +29,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodbstreams.models import ShardIterator
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -136,6 +140,30 @@ class ThrottleDynamoDB:
         return [answer]
 
 
+def stream_reads_see_only_committed_writes() -> None:
+    """A shard iterator reads the table's stream as it is now.
+
+    moto rolls a failed transaction back by replacing the table with a copy
+    taken before it, stream included; an iterator made earlier keeps the
+    discarded shard, which holds the records of the writes that were rolled
+    back. The outbox's stream pump got such an iterator, then read records of a
+    transaction that never committed, and its checkpoint skipped the real ones
+    that took their sequence numbers. (SerializeDynamoDB keeps a read from
+    landing in the middle of a transaction.) Idempotent."""
+    if getattr(ShardIterator.get, "_reads_current_shard", False):
+        return
+    get = ShardIterator.get
+
+    def current_get(self: ShardIterator, limit: int = 1000) -> dict[str, Any]:
+        table = self.streams_backend.dynamodb.get_table(self.stream_shard.table.name)
+        if table.stream_shard is not None:
+            self.stream_shard = table.stream_shard
+        return get(self, limit)
+
+    current_get._reads_current_shard = True  # type: ignore[attr-defined]
+    ShardIterator.get = current_get  # type: ignore[method-assign]
+
+
 _completing = threading.local()
 
 
@@ -183,6 +211,7 @@ class MotoServer(ThreadedMotoServer):
         self._faults = faults or Faults()
         self._front = front
         one_event_per_multipart_completion()
+        stream_reads_see_only_committed_writes()
 
     def _server_entry(self) -> None:
         app: Any = ThrottleDynamoDB(
