@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,15 +110,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextmanager
+def running_stack(log: Path, *flags: str) -> Iterator[Stack]:
+    """`python -m devstack` on free ports until the block ends; its output in `log`."""
     port, moto_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("devstack") / "devstack.log"
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "devstack", "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-            [sys.executable, "-m", "devstack", "--port", str(port), "--moto-port", str(moto_port)],
+            [*command, "--moto-port", str(moto_port), *flags],
             cwd=ROOT,
             env=env,
             stdout=sink,
@@ -136,6 +137,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("devstack") / "devstack.log") as started:
+        yield started
 
 
 @pytest.hookimpl(wrapper=True)
