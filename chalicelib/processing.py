@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.channels import chapter_paths, course_channel, media_paths, user_channel
+from chalicelib.channels import course_channel, media_paths, user_channel
 from chalicelib.clock import Clock, Sleep, stamp
 from chalicelib.correlation import adopt_sqs
 from chalicelib.courses import chapter_announcement
@@ -254,12 +254,11 @@ def media_updated(media: MediaFile, at: datetime) -> Announcement:
     """`media.updated` with the file's new state, for its owner and each course
     whose chapters hold it."""
     courses = list(dict.fromkeys(link.course_id for link in media.links))
-    resources = [*media_paths(media.media_id)]
-    for link in media.links:
-        resources.extend(chapter_paths(link.course_id, link.chapter_id))
+    # The file's own paths: its chapters' new state follows in chapter.updated,
+    # which names theirs, so a client derives both and refetches nothing.
     event = MediaUpdated.new(
         MediaData(media=media.model_copy(update={"download_url": None})),
-        resources=list(dict.fromkeys(resources)),
+        resources=media_paths(media.media_id),
         at=at,
     )
     channels = [user_channel(media.user_id), *(course_channel(c) for c in courses)]

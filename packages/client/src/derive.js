@@ -67,6 +67,11 @@ export function derive(event, { userId }) {
         putChapter(derived, event.data.chapter);
       }
       break;
+    case 'media.updated':
+      // The processing step's outcome; the chapters holding the file follow
+      // with chapter.updated.
+      if (event.data) putMedia(derived, event.data.media, userId);
+      break;
     case 'chapter.updated':
       if (event.data) putChapter(derived, event.data.chapter);
       break;

@@ -73,6 +73,15 @@ describe('ResourceCache', () => {
     assert.equal(calls.length, 0);
   });
 
+  it('takes a processed file\'s new state from media.updated, refetching nothing', async () => {
+    const { cache, calls } = await loadedCache();
+    const ready = { ...media('m_old'), status: 'ready', durationSeconds: 60, width: 320, height: 240, hasPoster: true };
+    cache.applyEvent(envelope('media.updated', { channel: 'user:ana', data: { media: ready }, resources: ['/media', '/media/m_old'] }));
+    assert.equal(cache.get('/media').items[0].durationSeconds, 60);
+    assert.equal(cache.get('/media').items[0].hasPoster, true);
+    assert.equal(calls.length, 0);
+  });
+
   it('adds the uploader\'s new media file to their library on upload.completed', async () => {
     const { cache } = await loadedCache();
     const upload = { operationId: 'op_1', userId: 'ana', filename: 'm_new.mp4', size: 1, status: 'completed', target: { type: 'library' }, bytesUploaded: 1, mediaId: 'm_new' };

@@ -107,7 +107,7 @@ describe('QueryBinding', () => {
   it('invalidates the paths of an event type it does not know', async () => {
     const page = oldPlatformPage();
     const stop = await loaded(page);
-    page.binding.applyEvent(envelope('media.updated', { data: { media: media('m_old') }, resources: ['/media'] }));
+    page.binding.applyEvent(envelope('media.renamed', { data: { media: media('m_old') }, resources: ['/media'] }));
     await tick(5);
     assert.deepEqual(page.fetches, ['library']);
     stop();
