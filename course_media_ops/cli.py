@@ -10,14 +10,14 @@ import typer
 
 from chalicelib import correlation
 from chalicelib.ids import new_id
-from course_media_ops import channel, connections, media, queues, uploads
+from course_media_ops import channel, connections, media, outbox, queues, uploads
 from course_media_ops.render import Output
 from course_media_ops.target import LOCAL_GATEWAY, LOCAL_MOTO, Target, TargetError, deployed, local
 
 app = typer.Typer(
     name="course-media-ops",
-    help="Operate course-media: uploads, dead-letter queues, WebSocket connections, "
-    "channels and events, on a deployed stack (--stack NAME) or the local stack. "
+    help="Operate course-media: uploads, dead-letter queues, the outbox, WebSocket "
+    "connections, channels and events, on a deployed stack (--stack NAME) or the local stack. "
     "Reads by default; changes only with --yes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -84,6 +84,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(channel.app, name="channel")
 app.add_typer(channel.events_app, name="events")
 app.add_typer(media.app, name="media")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

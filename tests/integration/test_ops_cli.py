@@ -27,7 +27,9 @@ harness = harness_fixture
 SIZE = 5 * MIB + 7
 
 
-def _target() -> Target:
+def ops_target() -> Target:
+    """The stack the CLI acts on in these tests: moto with the template's
+    resources, and the app's own container."""
     template = load_template()["Resources"]
     resources = {name: physical_name(name, template) for name in template}
     target = Target("test stack", process_session(REGION), resources, "http://127.0.0.1:9")
@@ -39,7 +41,7 @@ def _target() -> Target:
 
 @pytest.fixture
 def ops(harness: Harness) -> Any:
-    target = _target()
+    target = ops_target()
 
     def run(*args: str) -> Any:
         context = Context(Output(), None, None, None, "", "", _target=target)
@@ -145,7 +147,7 @@ def test_dlq_redrive_moves_the_messages_back_and_the_handler_completes_their_upl
 
 
 def _cli(*args: str) -> Any:
-    context = Context(Output(), None, None, None, "", "", _target=_target())
+    context = Context(Output(), None, None, None, "", "", _target=ops_target())
     return CliRunner().invoke(app, list(args), obj=context)
 
 
@@ -251,7 +253,7 @@ def test_media_reprocess_is_refused_on_a_stack_without_a_processing_queue(
     harness: Harness,
 ) -> None:
     media_id = _completed_media(harness, "alice")
-    target = _target()
+    target = ops_target()
     del target.resources["ProcessingQueue"]
     context = Context(Output(), None, None, None, "", "", _target=target)
     result = CliRunner().invoke(app, ["media", "reprocess", media_id, "--yes"], obj=context)
@@ -269,7 +271,7 @@ def test_media_reprocess_puts_the_selection_back_in_processing_and_on_the_queue(
     harness.process()
     sqs = boto3.client("sqs", region_name=REGION)
     queue = harness.env["PROCESSING_QUEUE"]
-    target = _target()
+    target = ops_target()
     target.resources["ProcessingQueue"] = queue
 
     def run(*args: str) -> Any:

@@ -424,6 +424,21 @@ def give_up_on_a_chapter(client: Any, outage: Outage) -> tuple[StreamPump, str, 
     return pump, course_id, body(created)
 
 
+def ops(*args: str) -> Any:
+    """`course-media-ops ARGS` on these tests' moto, through the app's container."""
+    from typer.testing import CliRunner
+
+    from course_media_ops.cli import Context, app
+    from course_media_ops.render import Output
+    from tests.integration.test_ops_cli import ops_target
+
+    target = ops_target()
+    # In-process moto answers DynamoDB Streams at the regional endpoint only.
+    target._clients["dynamodbstreams"] = streams_client()
+    context = Context(Output(), None, None, None, "", "", _target=target)
+    return CliRunner().invoke(app, list(args), obj=context)
+
+
 def failure_queue() -> tuple[Any, str]:
     sqs = boto3.session.Session(region_name=REGION).client("sqs")
     return sqs, sqs.get_queue_url(QueueName="OutboxDeliveryFailures")["QueueUrl"]
@@ -432,8 +447,6 @@ def failure_queue() -> tuple[Any, str]:
 def test_a_batch_that_keeps_failing_is_noted_in_the_on_failure_queue_and_redriven_from_it(
     client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi, events_outage: Outage
 ) -> None:
-    from scripts.redrive_outbox import redrive_queue
-
     olga = connect(ws, "olga")
     pump, course_id, chapter = give_up_on_a_chapter(client, events_outage)
     ws.send_json(olga, {"action": "subscribe", "channel": course_channel(course_id)})
@@ -445,9 +458,15 @@ def test_a_batch_that_keeps_failing_is_noted_in_the_on_failure_queue_and_redrive
     assert info["startSequenceNumber"] == info["endSequenceNumber"]
     assert durable(api, olga) == []
 
-    result = redrive_queue(sqs, url, streams_client(), services.container().outbox_consumer.handle)
+    counted = ops("outbox", "redrive")
+    assert counted.exit_code == 0, counted.output
+    assert "would deliver again the batches noted in OutboxDeliveryFailures: 1" in counted.output
+    assert durable(api, olga) == []
 
-    assert (result.batches, result.delivered, result.left) == (1, 1, [])
+    redriven = ops("outbox", "redrive", "--yes")
+
+    assert redriven.exit_code == 0, redriven.output
+    assert "1 batches, 1 records delivered, 0 left" in redriven.output
     (event,) = durable(api, olga)
     assert event["data"]["chapter"] == chapter
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
@@ -456,22 +475,19 @@ def test_a_batch_that_keeps_failing_is_noted_in_the_on_failure_queue_and_redrive
 def test_a_channel_is_brought_up_to_date_from_the_outbox_after_the_stream_forgot(
     client: Any, ws: FakeWebsocketGateway, api: FakeConnectionsApi, events_outage: Outage
 ) -> None:
-    from scripts.redrive_outbox import redrive_channel
-
     _, course_id, chapter = give_up_on_a_chapter(client, events_outage)
     olga = connect(ws, "olga", course_channel(course_id))
     c = services.container()
     channel = course_channel(course_id)
+    counted = ops("outbox", "redrive", "--channel", channel)
+    assert counted.exit_code == 0, counted.output
+    assert "never recorded: 1; nothing changed" in counted.output
+    assert durable(api, olga) == []
 
-    delivered = redrive_channel(
-        channel,
-        c.outbox.head(channel),
-        c.event_log.current_seq(channel),
-        c.outbox.get,
-        c.outbox_consumer.deliver,
-    )
+    redriven = ops("outbox", "redrive", "--channel", channel, "--yes")
 
-    assert delivered == 1
+    assert redriven.exit_code == 0, redriven.output
+    assert f"{channel}: 1 events delivered" in redriven.output
     (event,) = durable(api, olga)
     assert event["data"]["chapter"] == chapter
     assert c.event_log.current_seq(channel) == 1

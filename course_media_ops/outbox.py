@@ -1,16 +1,9 @@
-"""Deliver again what the outbox delivery gave up on (docs/OPERATIONS.md,
-"Outbox delivery failures").
+"""`outbox redrive`: deliver again what the outbox delivery gave up on
+(docs/OPERATIONS.md#outbox-delivery-failures).
 
-    .venv/bin/python -m scripts.redrive_outbox --queue-url URL         # the on-failure notes
-    .venv/bin/python -m scripts.redrive_outbox --channel course:c_...  # one channel
-
-Run it with the functions' environment (table names, WEBSOCKET_ENDPOINT, the
-AUTH_* values: `aws lambda get-function-configuration` shows them) and
-credentials that may do what OutboxDelivery does.
-
-With `--queue-url`: each message of `OutboxDeliveryFailures` names a batch of
+Without `--channel`: each message of `OutboxDeliveryFailures` names a batch of
 the outbox's stream (shard, first and last sequence number). Its records are
-read back from the stream (DynamoDB keeps them 24 hours) and handed to the same
+read back from the stream (DynamoDB keeps them 24 hours) and handed to the
 handler the Lambda runs; a message whose batch went through is deleted, one
 that failed again stays for the next run. Delivery is idempotent: an event
 already recorded and sent is not sent again.
@@ -18,23 +11,30 @@ already recorded and sent is not sent again.
 With `--channel`: the events the outbox committed on that channel after the
 event log's head (what was never recorded) are delivered from the outbox
 itself, which keeps them 15 days: the way past the stream's 24 hours.
+
+Both count what they would deliver unless `--yes` is given.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from course_media_ops.queues import depth
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
 
     from chalicelib.events import Envelope
+
+app = typer.Typer(help="The outbox: deliver again what its delivery gave up on.")
+FAILURES = "OutboxDeliveryFailures"
 
 Handle = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
@@ -124,43 +124,51 @@ def redrive_channel(
     return len(copies)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Redeliver what the outbox delivery gave up on.")
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--queue-url", help="the OutboxDeliveryFailures queue's URL")
-    target.add_argument("--channel", help="one channel to bring up to date from the outbox")
-    args = parser.parse_args(argv)
-
-    from chalicelib.services import container
-
-    c = container()
-    if args.channel:
+def redrive(
+    ctx: typer.Context,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="one channel to bring up to date from the outbox (course:..., user:...)"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="deliver them (without: only count)")] = False,
+) -> None:
+    """Deliver again the batches the outbox delivery gave up on, or one channel's
+    committed events the event log never recorded."""
+    target, out = ctx.obj.target(), ctx.obj.output
+    c = target.container
+    if channel:
+        outbox_head, log_head = c.outbox.head(channel), c.event_log.current_seq(channel)
+        if not yes:
+            out.dry_run(f"deliver {channel}'s events never recorded:", outbox_head - log_head)
+            return
         delivered = redrive_channel(
-            args.channel,
-            c.outbox.head(args.channel),
-            c.event_log.current_seq(args.channel),
-            c.outbox.get,
-            c.outbox_consumer.deliver,
+            channel, outbox_head, log_head, c.outbox.get, c.outbox_consumer.deliver
         )
-        print(f"redrive_outbox: {args.channel}: {delivered} events delivered")
-        return 0
-    import boto3
-
-    session = boto3.session.Session(region_name=c.settings.aws_region)
+        if out.as_json:
+            out.document({"channel": channel, "delivered": delivered})
+        else:
+            out.say(f"{channel}: {delivered} events delivered")
+        return
+    url = target.queue_url(FAILURES)
+    if not yes:
+        out.dry_run(f"deliver again the batches noted in {FAILURES}:", depth(target, FAILURES))
+        return
     result = redrive_queue(
-        session.client("sqs"),
-        args.queue_url,
-        session.client("dynamodbstreams"),
-        c.outbox_consumer.handle,
+        target.client("sqs"), url, target.client("dynamodbstreams"), c.outbox_consumer.handle
     )
-    print(
-        f"redrive_outbox: {result.batches} batches, {result.delivered} records delivered, "
-        f"{len(result.left)} left"
-    )
-    for reason in result.left:
-        print(f"redrive_outbox: left {reason}", file=sys.stderr)
-    return 1 if result.left else 0
+    if out.as_json:
+        out.document(
+            {"batches": result.batches, "delivered": result.delivered, "left": result.left}
+        )
+    else:
+        out.say(
+            f"{result.batches} batches, {result.delivered} records delivered, "
+            f"{len(result.left)} left"
+        )
+        for reason in result.left:
+            out.say(f"[yellow]left[/yellow] {reason}")
+    if result.left:
+        raise typer.Exit(1)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+app.command("redrive")(redrive)
