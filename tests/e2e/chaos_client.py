@@ -5,7 +5,8 @@ packages/client/src/realtime.js, docs/realtime.md), for the chaos suite.
   the last seq seen on it, so the server replays what was missed.
 - Durable events are taken in seq order per channel: a repeat (seq already seen)
   is dropped; a gap asks for a replay from the last seq seen and drops events
-  until the `subscribed` that starts it.
+  until the `subscribed` that starts it; what was dropped past that replay
+  (a live post that overtook the reply) is asked for again once it is in.
 - One event published to two channels has one id: it is held once.
 - A closed socket (the server found it gone, or we recycled it) is reopened
   with a short back-off, and every channel is subscribed again with `since`.
@@ -67,6 +68,10 @@ class ChaosClient:
         self.begins: dict[str, int] = {}
         self._last: dict[str, int] = {}
         self._resyncing: set[str] = set()
+        # As RealtimeClient: the highest seq dropped while a replay was awaited,
+        # and the seq at which to ask again for what overtook the replay's reply.
+        self._dropped: dict[str, int] = {}
+        self._ask_again_at: dict[str, int] = {}
         self._ids: set[str] = set()
         # What arrived, in order, to explain a failure: (socket number, kind, channel, seq).
         self.trace: list[tuple[int, str, str | None, int | None]] = []
@@ -139,6 +144,10 @@ class ChaosClient:
         with self._lock:
             self._socket, self._planned = sock, False
             self._sockets += 1
+            # A new connection subscribes every channel with `since` anyway.
+            self._resyncing.clear()
+            self._dropped.clear()
+            self._ask_again_at.clear()
         try:
             for channel in self.channels:
                 self._subscribe(sock, channel)
@@ -176,7 +185,9 @@ class ChaosClient:
                 )
             )
         if kind == "subscribed":
-            self._subscribed(message["data"])
+            again = self._subscribed(message["data"])
+            if again is not None:
+                self._subscribe(sock, again)
         elif kind == "error":
             code = str(message["data"]["code"])
             self.tally.refused[code] = self.tally.refused.get(code, 0) + 1
@@ -191,10 +202,13 @@ class ChaosClient:
         with self._lock:
             return [c for c in self.channels if c not in self._last or c in self._resyncing]
 
-    def _subscribed(self, data: dict[str, Any]) -> None:
+    def _subscribed(self, data: dict[str, Any]) -> str | None:
+        """Take a `subscribed`; the channel to ask again for, if any."""
         channel, seq = str(data["channel"]), int(data["seq"])
+        ask_now = False
         with self._lock:
             self._resyncing.discard(channel)
+            dropped = self._dropped.pop(channel, None)
             last = self._last.get(channel)
             if last is None:
                 self._last[channel] = seq
@@ -202,8 +216,15 @@ class ChaosClient:
             elif seq < last or data.get("replayComplete") is False:
                 self.tally.resyncs += 1
                 self._last[channel] = seq
+            if dropped is not None and dropped > seq:
+                ask_now = self._last[channel] >= seq
+                if ask_now:
+                    self._resyncing.add(channel)
+                else:
+                    self._ask_again_at[channel] = seq
             if all(c in self._last for c in self.channels):
                 self._ready.set()
+        return channel if ask_now else None
 
     def _event(self, sock: ClientConnection, message: dict[str, Any]) -> None:
         channel, seq = str(message["channel"]), int(message["seq"])
@@ -219,6 +240,7 @@ class ChaosClient:
                 return
             elif seq > last + 1:
                 self.tally.gaps += 1
+                self._dropped[channel] = max(seq, self._dropped.get(channel, 0))
                 resubscribe = channel not in self._resyncing
                 self._resyncing.add(channel)
             if not resubscribe and (last is None or seq == last + 1):
@@ -228,7 +250,12 @@ class ChaosClient:
                 if event.id in self._ids:
                     self.tally.same_id += 1
                 self._ids.add(event.id)
-                return
+                ask_at = self._ask_again_at.get(channel)
+                if ask_at is None or seq < ask_at:
+                    return
+                del self._ask_again_at[channel]
+                self._resyncing.add(channel)
+                resubscribe = True
         if resubscribe:
             self._subscribe(sock, channel)
 

@@ -79,6 +79,14 @@ export class RealtimeClient {
   #lastSeq = new Map();
   /** Channels waiting for a replay after a gap in their seqs. */
   #resyncing = new Set();
+  /**
+   * @type {Map<string, number>} the highest seq dropped while a channel waited
+   * for its replay: a live event can overtake the `subscribed` that starts the
+   * replay, and then lies past what the replay holds
+   */
+  #dropped = new Map();
+  /** @type {Map<string, number>} once the replay reaches this seq, ask again from there */
+  #askAgainAt = new Map();
   /** @type {Set<string>} */
   #seenIds = new Set();
   #attempt = 0;
@@ -227,6 +235,8 @@ export class RealtimeClient {
       if (socket !== this.#socket) return;
       this.#setState('open');
       this.#resyncing.clear();
+      this.#dropped.clear();
+      this.#askAgainAt.clear();
       this.#presenting = null;
       this.#planRefresh(token);
       // Channels with a known seq include the user channel the server joins
@@ -400,6 +410,8 @@ export class RealtimeClient {
     // A healthy subscription: reconnect backoff starts from scratch next time.
     this.#attempt = 0;
     this.#resyncing.delete(channel);
+    const dropped = this.#dropped.get(channel);
+    this.#dropped.delete(channel);
     const last = this.#lastSeq.get(channel);
     if (last === undefined) {
       this.#lastSeq.set(channel, seq);
@@ -411,12 +423,19 @@ export class RealtimeClient {
       this.#lastSeq.set(channel, seq);
       for (const listener of this.#resyncListeners) listener(channel);
     }
+    if (dropped !== undefined && dropped > seq) {
+      // Events past the replay arrived live before this reply and were
+      // dropped: once the replay is in, ask again from there.
+      if ((this.#lastSeq.get(channel) ?? seq) >= seq) this.#askAgain(channel);
+      else this.#askAgainAt.set(channel, seq);
+    }
   }
 
   /**
    * Durable events must arrive in seq order per channel. A repeat (seq already
    * seen) is dropped; a gap asks the server to replay from the last seq seen,
-   * and events are dropped until that replay starts (it will contain them).
+   * and events are dropped until that replay starts: it holds them, or, for
+   * those that overtook its `subscribed`, we ask again once it is in.
    *
    * @param {ServerEvent} event
    */
@@ -429,14 +448,23 @@ export class RealtimeClient {
     }
     if (event.seq <= last) return false;
     if (event.seq > last + 1) {
-      if (!this.#resyncing.has(event.channel)) {
-        this.#resyncing.add(event.channel);
-        this.#sendSubscribe(event.channel);
-      }
+      this.#dropped.set(event.channel, Math.max(event.seq, this.#dropped.get(event.channel) ?? 0));
+      if (!this.#resyncing.has(event.channel)) this.#askAgain(event.channel);
       return false;
     }
     this.#lastSeq.set(event.channel, event.seq);
+    const askAt = this.#askAgainAt.get(event.channel);
+    if (askAt !== undefined && event.seq >= askAt) {
+      this.#askAgainAt.delete(event.channel);
+      this.#askAgain(event.channel);
+    }
     return true;
+  }
+
+  /** Ask for a replay from the last seq seen; events past it wait for it. @param {string} channel */
+  #askAgain(channel) {
+    this.#resyncing.add(channel);
+    this.#sendSubscribe(channel);
   }
 
   /** @param {string} id */

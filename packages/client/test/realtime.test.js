@@ -97,6 +97,24 @@ describe('RealtimeClient', () => {
     assert.deepEqual(c.events.map((e) => e.id), ['e11', 'e12']);
   });
 
+  it('asks again for what arrived live before the replay\'s reply and lies past it', async () => {
+    const c = await connected();
+    rt = c.rt;
+    c.rt.subscribe('course:c_1');
+    c.socket.serverSend(subscribed('course:c_1', 10));
+    c.socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    // 13 is published after the server read the channel's seq (12) for the
+    // replay, and its post overtakes the reply: dropped while waiting.
+    c.socket.serverSend(durable('course:c_1', 13, { id: 'e13' }));
+    c.socket.serverSend(subscribed('course:c_1', 12));
+    c.socket.serverSend(durable('course:c_1', 11, { id: 'e11' }));
+    c.socket.serverSend(durable('course:c_1', 12, { id: 'e12' }));
+    assert.deepEqual(c.socket.sent.at(-1), { action: 'subscribe', channel: 'course:c_1', since: 12 });
+    c.socket.serverSend(subscribed('course:c_1', 13));
+    c.socket.serverSend(durable('course:c_1', 13, { id: 'e13' }));
+    assert.deepEqual(c.events.map((e) => e.id), ['e11', 'e12', 'e13']);
+  });
+
   it('reports a channel to refetch when the server\'s sequence restarted', async () => {
     const c = await connected();
     rt = c.rt;
