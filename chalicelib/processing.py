@@ -25,7 +25,6 @@ chapter GET returns.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from chalicelib.courses import chapter_announcement
 from chalicelib.domain.media import item_metadata, poster_key_for
 from chalicelib.domain.processing import ERRORED, TIMED_OUT, Probe, ProcessingMessage
 from chalicelib.events import Announcement, MediaData, MediaUpdated
+from chalicelib.linking import backoff
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, MediaFile
 
@@ -219,7 +219,7 @@ class ProcessingService:
             if self._results.finish(media, done, [media_updated(done, stamp(self._clock))]):
                 return done
             # A link came or went meanwhile: read the file again.
-            self._sleep(_backoff(attempt))
+            self._sleep(backoff(attempt))
         raise Retry("the media file kept changing")
 
     def _refresh_chapters(self, media: MediaFile) -> None:
@@ -247,7 +247,7 @@ class ProcessingService:
                 event = chapter_announcement(updated, extra_resources=media_paths(media.media_id))
                 if self._results.refresh_chapter(updated, chapter.version, [event]):
                     break
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff(attempt))
 
 
 def media_updated(media: MediaFile, at: datetime) -> Announcement:
@@ -263,7 +263,3 @@ def media_updated(media: MediaFile, at: datetime) -> Announcement:
     )
     channels = [user_channel(media.user_id), *(course_channel(c) for c in courses)]
     return Announcement.of(event, channels)
-
-
-def _backoff(attempt: int) -> float:
-    return random.uniform(0, min(0.2, 0.005 * 2**attempt))  # noqa: S311 - jitter, not security
