@@ -51,9 +51,7 @@ class MediaFeatures:
         """The `process_media` Lambda's work."""
         c, s = self._c, self._c.settings
         results = ProcessingResults(
-            c.aws.table(s.media_table, "the media store"),
-            c.aws.table(s.courses_table, "the course store"),
-            c.outbox,
+            c.aws.table(s.media_table, "the media store"), c.course_store, c.outbox
         )
         return ProcessingService(
             results,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.errors import VersionConflict
 from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaFile
-from chalicelib.store.course_items import chapter_from_item, chapter_key, chapter_to_item
+from chalicelib.store.courses import CourseStore
 from chalicelib.store.dynamo import Cancelled, Table
 from chalicelib.store.media import link_key, media_from_item, metadata_attributes
 from chalicelib.store.outbox import Outbox
@@ -36,7 +37,7 @@ OUTCOME_ATTRIBUTES = (
 
 
 class ProcessingResults:
-    def __init__(self, media: Table, courses: Table, outbox: Outbox) -> None:
+    def __init__(self, media: Table, courses: CourseStore, outbox: Outbox) -> None:
         self._media = media
         self._courses = courses
         self._outbox = outbox
@@ -46,8 +47,7 @@ class ProcessingResults:
         return media_from_item(item) if item else None
 
     def get_chapter(self, course_id: str, chapter_id: str) -> Chapter | None:
-        item = self._courses.get(chapter_key(course_id, chapter_id))
-        return chapter_from_item(item) if item else None
+        return self._courses.get_chapter(course_id, chapter_id)
 
     def finish(self, before: MediaFile, after: MediaFile, announce: Sequence[Announcement]) -> bool:
         """Write `after`'s outcome if the file is still `before` (processing, the
@@ -84,13 +84,8 @@ class ProcessingResults:
         self, chapter: Chapter, expected_version: int, announce: Sequence[Announcement]
     ) -> bool:
         """Write `chapter` if it is still at `expected_version`; False if not."""
-        put = self._courses.tx_put(
-            chapter_to_item(chapter),
-            condition="version = :expected",
-            values={":expected": expected_version},
-        )
         try:
-            self._outbox.commit([put], announce)
-        except Cancelled:
+            self._courses.replace_chapter(chapter, expected_version, announce)
+        except VersionConflict:
             return False
         return True
