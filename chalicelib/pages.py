@@ -19,8 +19,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from chalicelib.domain.pages import PagePosition
-from chalicelib.errors import InvalidInput
+from chalicelib.domain.pages import PagePosition, invalid_token
 from chalicelib.ids import ResourceId, UserId
 
 MAX_TOKEN_LENGTH = 1024
@@ -60,10 +59,6 @@ def page_token_key(secret: str, purpose: str = "page-token") -> bytes:
     and a library token cannot continue the course list."""
     label = f"course-media/{purpose}/v1".encode()
     return hmac.new(secret.encode(), label, hashlib.sha256).digest()
-
-
-def invalid_token() -> InvalidInput:
-    return InvalidInput("nextToken is not valid", code="invalid_next_token")
 
 
 class PageTokens:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class PagePosition:
@@ -12,3 +14,9 @@ class PagePosition:
 
     item_id: str
     at: str
+
+
+def invalid_token() -> InvalidInput:
+    """A `nextToken` this list did not issue: the page tokens' check, and the
+    start key DynamoDB refuses (chalicelib/store/dynamo.py), answer alike."""
+    return InvalidInput("nextToken is not valid", code="invalid_next_token")

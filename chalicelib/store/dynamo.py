@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import InvalidInput, Throttled
+from chalicelib.domain.pages import invalid_token
+from chalicelib.errors import Throttled
 from chalicelib.store.aws_errors import error_code, translate
 
 if TYPE_CHECKING:
@@ -201,9 +202,7 @@ class Table:
                 # DynamoDB refuses a start key that is not one of this query's
                 # keys: the client's page token, not our storage, is at fault.
                 if start and error_code(exc) == "ValidationException":
-                    raise InvalidInput(
-                        "nextToken is not valid", code="invalid_next_token"
-                    ) from None
+                    raise invalid_token() from None
                 raise
         last = page.get("LastEvaluatedKey")
         return Page([from_ddb(i) for i in page.get("Items", [])], from_ddb(last) if last else None)
