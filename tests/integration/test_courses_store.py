@@ -7,7 +7,7 @@ import pytest
 from chalicelib import services
 from chalicelib.domain.courses import CourseRecord
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
-from chalicelib.models import Chapter, ChapterItem
+from chalicelib.models import Chapter, ChapterItem, MediaStatus
 from chalicelib.store.courses import CourseStore
 from chalicelib.store.links import LinkStore
 from tests.integration.course_kit import T0, add_media
@@ -33,10 +33,20 @@ def course_id(store: CourseStore) -> str:
     return "c_1"
 
 
-def chapter(course_id: str, version: int = 1, *media_ids: str) -> Chapter:
+def chapter(
+    course_id: str, version: int = 1, *media_ids: str, status: MediaStatus = "processing"
+) -> Chapter:
+    """Items repeat their file's status as a link reads it: add_media's files are
+    fresh from an upload, so `processing`."""
     items = [
         ChapterItem(
-            media_id=m, filename="f", content_type="video/mp4", size=1, added_at=T0, added_by="x"
+            media_id=m,
+            filename="f",
+            content_type="video/mp4",
+            size=1,
+            added_at=T0,
+            added_by="x",
+            status=status,
         )
         for m in media_ids
     ]
@@ -167,7 +177,7 @@ def test_an_unlink_removes_both_sides(store: CourseStore, links: LinkStore, cour
 
 
 def test_a_chapter_items_media_metadata_reads_back(store: CourseStore, course_id: str) -> None:
-    base = chapter(course_id, 1, "m_1", "m_2")
+    base = chapter(course_id, 1, "m_1", "m_2", status="ready")
     shown = base.items[0].model_copy(
         update={
             "status": "processing",
