@@ -72,6 +72,10 @@ class ChaosClient:
         # and the seq at which to ask again for what overtook the replay's reply.
         self._dropped: dict[str, int] = {}
         self._ask_again_at: dict[str, int] = {}
+        # As RealtimeClient: the lowest `since` asked for since the channel's
+        # last `subscribed`. Only a reply below it is a restarted sequence; one
+        # below the last seq held was read before events that overtook it.
+        self._asked: dict[str, int] = {}
         self._ids: set[str] = set()
         # What arrived, in order, to explain a failure: (socket number, kind, channel, seq).
         self.trace: list[tuple[int, str, str | None, int | None]] = []
@@ -148,6 +152,7 @@ class ChaosClient:
             self._resyncing.clear()
             self._dropped.clear()
             self._ask_again_at.clear()
+            self._asked.clear()
         try:
             for channel in self.channels:
                 self._subscribe(sock, channel)
@@ -166,6 +171,8 @@ class ChaosClient:
         message: dict[str, Any] = {"action": "subscribe", "channel": channel}
         if since is not None:
             message["since"] = since
+            with self._lock:
+                self._asked[channel] = min(self._asked.get(channel, since), since)
         with self._lock:
             self.trace.append((self._sockets, "subscribe", channel, since))
         sock.send(json.dumps(message))
@@ -210,10 +217,11 @@ class ChaosClient:
             self._resyncing.discard(channel)
             dropped = self._dropped.pop(channel, None)
             last = self._last.get(channel)
+            asked = self._asked.pop(channel, None)
             if last is None:
                 self._last[channel] = seq
                 self.begins.setdefault(channel, seq)
-            elif seq < last or data.get("replayComplete") is False:
+            elif (asked is not None and seq < asked) or data.get("replayComplete") is False:
                 self.tally.resyncs += 1
                 self._last[channel] = seq
             if dropped is not None and dropped > seq:

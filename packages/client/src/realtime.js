@@ -87,6 +87,14 @@ export class RealtimeClient {
   #dropped = new Map();
   /** @type {Map<string, number>} once the replay reaches this seq, ask again from there */
   #askAgainAt = new Map();
+  /**
+   * Per channel, the lowest `since` asked for since its last `subscribed`: a
+   * reply below it means the server's sequence restarted. A reply below the
+   * last seq *held* does not: events the server delivered while it answered
+   * can overtake the reply that was read before them.
+   * @type {Map<string, number>}
+   */
+  #asked = new Map();
   /** @type {Set<string>} */
   #seenIds = new Set();
   #attempt = 0;
@@ -236,6 +244,7 @@ export class RealtimeClient {
       this.#setState('open');
       this.#resyncing.clear();
       this.#dropped.clear();
+      this.#asked.clear();
       this.#askAgainAt.clear();
       this.#presenting = null;
       this.#planRefresh(token);
@@ -363,6 +372,7 @@ export class RealtimeClient {
   /** @param {string} channel */
   #sendSubscribe(channel) {
     const since = this.#lastSeq.get(channel);
+    if (since !== undefined) this.#asked.set(channel, Math.min(this.#asked.get(channel) ?? since, since));
     this.#send(since === undefined ? { action: 'subscribe', channel } : { action: 'subscribe', channel, since });
   }
 
@@ -413,9 +423,11 @@ export class RealtimeClient {
     const dropped = this.#dropped.get(channel);
     this.#dropped.delete(channel);
     const last = this.#lastSeq.get(channel);
+    const asked = this.#asked.get(channel);
+    this.#asked.delete(channel);
     if (last === undefined) {
       this.#lastSeq.set(channel, seq);
-    } else if (seq < last || replayComplete === false) {
+    } else if ((asked !== undefined && seq < asked) || replayComplete === false) {
       // The replay cannot bring us up to date: the server's sequence
       // restarted (a reset local stack), or missed events expired or were
       // never stored. Start from its present (dropping the partial replay)

@@ -130,6 +130,27 @@ describe('RealtimeClient', () => {
     assert.equal(c.events.length, 1);
   });
 
+  it('keeps events that overtook the reply to a resubscribe, and never holds them twice', async () => {
+    const c = await connected();
+    rt = c.rt;
+    const resyncs = [];
+    c.rt.onResync((ch) => resyncs.push(ch));
+    c.rt.subscribe('course:c_1');
+    c.socket.serverSend(subscribed('course:c_1', 40));
+    c.socket.drop();
+    await until(() => FakeWebSocket.instances.length === 2 && c.rt.state === 'open');
+    const socket = FakeWebSocket.last;
+    assert.deepEqual(socket.sent.at(-1), { action: 'subscribe', channel: 'course:c_1', since: 40 });
+    // The server read seq 40 for its reply; seq 41, delivered meanwhile, arrives first.
+    socket.serverSend(durable('course:c_1', 41, { id: 'e41' }));
+    socket.serverSend(subscribed('course:c_1', 40));
+    socket.serverSend(durable('course:c_1', 42, { id: 'e42' }));
+    assert.deepEqual(resyncs, []);
+    assert.deepEqual(c.events.map((e) => e.id), ['e41', 'e42']);
+    // Nothing to ask again for: no replay from 40 that would bring e41 a second time.
+    assert.equal(socket.sent.filter((m) => m.action === 'subscribe').length, 1);
+  });
+
   it('pings within the idle limit', async () => {
     const c = await connected({ pingIntervalMs: 20 });
     rt = c.rt;
