@@ -223,7 +223,8 @@ class ChaosClient:
                 self.begins.setdefault(channel, seq)
             elif (asked is not None and seq < asked) or data.get("replayComplete") is False:
                 self.tally.resyncs += 1
-                self._last[channel] = seq
+                restarted = asked is not None and seq < asked
+                self._last[channel] = seq if restarted else max(seq, last)
             if dropped is not None and dropped > seq:
                 ask_now = self._last[channel] >= seq
                 if ask_now:

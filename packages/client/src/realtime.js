@@ -430,9 +430,11 @@ export class RealtimeClient {
     } else if ((asked !== undefined && seq < asked) || replayComplete === false) {
       // The replay cannot bring us up to date: the server's sequence
       // restarted (a reset local stack), or missed events expired or were
-      // never stored. Start from its present (dropping the partial replay)
-      // and let the page refetch what it shows.
-      this.#lastSeq.set(channel, seq);
+      // never stored. Start from its present (dropping the partial replay),
+      // or from what overtook the reply if that is later, and let the page
+      // refetch what it shows.
+      const restarted = asked !== undefined && seq < asked;
+      this.#lastSeq.set(channel, restarted ? seq : Math.max(seq, last));
       for (const listener of this.#resyncListeners) listener(channel);
     }
     if (dropped !== undefined && dropped > seq) {
