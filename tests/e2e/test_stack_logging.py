@@ -75,7 +75,10 @@ def test_an_s3_event_logs_only_its_own_context_while_requests_run(
     busy = threading.Event()
 
     def requests_meanwhile() -> None:
-        while not busy.is_set():
+        # A pause between calls: three readers back to back can starve the
+        # stack's S3-event poller on a busy machine (all one process), and the
+        # overlap is what matters, not the rate.
+        while not busy.wait(0.01):
             stack.call("GET", "/uploads?status=active", "mona")
 
     readers = [threading.Thread(target=requests_meanwhile) for _ in range(3)]
@@ -85,7 +88,9 @@ def test_an_s3_event_logs_only_its_own_context_while_requests_run(
         operations = [upload(stack, "lars", {"type": "library"}) for _ in range(4)]
         for operation_id in operations:
             sock.recv_until(of_type("upload.completed", operation_id), EVENT_TIMEOUT)
-        deadline = time.monotonic() + EVENT_TIMEOUT
+        # The line follows the commit that sent upload.completed; a handler
+        # that failed after it logs it on SQS's redelivery, seconds later.
+        deadline = time.monotonic() + 4 * EVENT_TIMEOUT
         while time.monotonic() < deadline:
             created = [
                 line
@@ -102,7 +107,8 @@ def test_an_s3_event_logs_only_its_own_context_while_requests_run(
             reader.join(10)
 
     ddb = stack.aws("dynamodb")
-    assert len(created) == len(operations)
+    troubles = [line for line in _json_lines(stack.output()) if line.get("level") == "ERROR"]
+    assert len(created) == len(operations), troubles[-5:]
     for line in created:
         operation_id = str(line["key"]).split("/")[2]
         item = ddb.get_item(TableName="UploadsTable", Key={"operationId": {"S": operation_id}})
