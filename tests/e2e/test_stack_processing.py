@@ -99,7 +99,10 @@ def test_a_video_in_a_chapter_ends_ready_and_its_course_hears_it(
     operation_id = _upload(stack, "tess", data, target, "clip.mp4")
 
     def updated(message: dict[str, Any]) -> bool:
-        return message.get("type") == "media.updated"
+        # This upload's file: tess's user channel also carries the outcomes of
+        # the files an earlier test left processing, whenever they end.
+        media = (message.get("data") or {}).get("media") or {}
+        return message.get("type") == "media.updated" and media.get("operationId") == operation_id
 
     mine = owner.recv_until(updated, TERMINAL_WITHIN_SECONDS)
     theirs = viewer.recv_until(updated, TERMINAL_WITHIN_SECONDS)
