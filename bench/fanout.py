@@ -179,30 +179,12 @@ def run(n: int, delay_ms: float, runs: int) -> None:
     from chalice.app import Chalice
     from moto import mock_aws
 
+    from bench.sharded import bench_event
     from chalicelib import services
     from chalicelib.broadcast import encode
-    from chalicelib.events import ChapterData, ChapterUpdated
-    from chalicelib.models import Chapter
     from devstack.provision import provision
 
-    chapter = Chapter.model_validate(
-        {
-            "courseId": "c_bench",
-            "chapterId": "ch_1",
-            "title": "Week 1",
-            "position": 1,
-            "version": 2,
-            "items": [],
-            "createdAt": "2026-11-21T10:00:00.000Z",
-            "updatedAt": "2026-11-21T10:00:00.000Z",
-        }
-    )
-    event = ChapterUpdated.new(
-        ChapterData(chapter=chapter),
-        at=chapter.updated_at,
-        course_id="c_bench",
-        resources=["/courses/c_bench"],
-    )
+    event = bench_event(resources=["/courses/c_bench"])
     channel = "course:c_bench"
     ids = [f"bench{i:05d}=" for i in range(n)]
 

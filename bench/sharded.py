@@ -36,6 +36,32 @@ STAGE_CHANNEL = "course:c_bench"
 QUEUE = "FanoutQueue.fifo"
 
 
+def bench_event(resources: list[str]) -> Any:
+    """The one event both fan-out benches send: a small chapter.updated, as a
+    link makes. Built on call, after the bench has set the environment."""
+    from chalicelib.events import ChapterData, ChapterUpdated
+    from chalicelib.models import Chapter
+
+    chapter = Chapter.model_validate(
+        {
+            "courseId": "c_bench",
+            "chapterId": "ch_1",
+            "title": "Week 1",
+            "position": 1,
+            "version": 2,
+            "items": [],
+            "createdAt": "2026-11-21T10:00:00.000Z",
+            "updatedAt": "2026-11-21T10:00:00.000Z",
+        }
+    )
+    return ChapterUpdated.new(
+        ChapterData(chapter=chapter),
+        course_id="c_bench",
+        resources=resources,
+        at=chapter.updated_at,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -176,26 +202,10 @@ def run(
             time.sleep(0.1)
     from chalicelib import services
     from chalicelib.broadcast import BroadcastDelivery
-    from chalicelib.events import ChapterData, ChapterUpdated
-    from chalicelib.models import Chapter
 
     services.reset()
     container = services.container()
-    chapter = Chapter.model_validate(
-        {
-            "courseId": "c_bench",
-            "chapterId": "ch_1",
-            "title": "Week 1",
-            "position": 1,
-            "version": 2,
-            "items": [],
-            "createdAt": "2026-11-21T10:00:00.000Z",
-            "updatedAt": "2026-11-21T10:00:00.000Z",
-        }
-    )
-    event = ChapterUpdated.new(
-        ChapterData(chapter=chapter), course_id="c_bench", resources=[], at=chapter.updated_at
-    )
+    event = bench_event(resources=[])
 
     def deliveries(ids: list[str]) -> tuple[Any, Any]:
         channel = _Channel(ids)
