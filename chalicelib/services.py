@@ -32,7 +32,7 @@ from chalicelib.media import MediaService
 from chalicelib.media_features import MediaFeatures
 from chalicelib.metrics import EmfMetrics
 from chalicelib.pages import PageTokens, page_token_key
-from chalicelib.progress import ProgressTracker
+from chalicelib.progress import ProgressPace, ProgressTracker
 from chalicelib.publisher import Publisher
 from chalicelib.realtime import LiveAccess, RealtimeService
 from chalicelib.settings import Settings, get_settings
@@ -150,7 +150,11 @@ class Container:
         return ProgressTracker(
             self.upload_store,
             self.publisher,
-            self.settings.progress_broadcasts_per_second,
+            ProgressPace(
+                self.settings.progress_broadcasts_per_second,
+                self.settings.progress_step_percent,
+                self.settings.progress_heartbeat_seconds,
+            ),
             clock=self.clock,
             metrics=self.metrics,
             wide=self.fanout_features.is_wide,

@@ -88,6 +88,11 @@ class Settings(BaseModel):
     download_url_expiry_seconds: int = Field(default=300, ge=60, le=12 * 3600)
     stale_upload_after_hours: float = Field(default=24.0, gt=0)
     progress_broadcasts_per_second: float = Field(default=4.0, gt=0, le=4.0)
+    # A report is broadcast only when it shows something new to a watcher: this
+    # share of the file since the last broadcast, the last byte, or this long
+    # without one (docs/uploads.md#progress).
+    progress_step_percent: float = Field(default=5.0, gt=0, le=100)
+    progress_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
 
     # Playback: the URL a course member's <video> element plays and seeks.
     # `s3` hands out presigned S3 GETs (the local stack, tests); `cloudfront`

@@ -59,15 +59,6 @@ class UploadRecord:
 
 
 @dataclass(frozen=True)
-class ProgressWrite:
-    """The outcome of one progress report: `advanced` is False for a report that
-    was not ahead of what is stored (it changed nothing)."""
-
-    record: UploadRecord
-    advanced: bool
-
-
-@dataclass(frozen=True)
 class CompletedObject:
     """What S3 assembled: the object's location, key, bucket and ETag."""
 

@@ -124,8 +124,8 @@ def list_active() -> Response:
 def get_upload(operationId: str) -> Response:  # noqa: N803 - the path parameter's name
     caller = current_caller(bp)
     uploads = container().uploads
-    upload = uploads.owned(caller.user_id, operationId).upload
-    detail = UploadDetail(**dict(upload), parts=uploads.parts(upload))
+    upload, parts = uploads.with_parts(uploads.owned(caller.user_id, operationId).upload)
+    detail = UploadDetail(**dict(upload), parts=parts)
     return json_response(detail)
 
 

@@ -10,9 +10,9 @@ small index, never a scan:
   index partition takes every upload's writes) with `createdAt` for the
   stale-upload sweep, which reads every shard.
 
-Progress bookkeeping (`progressAt`, `lastBroadcastAt`, `lastBroadcastBytes`) lives
-on the same item so that a report costs one conditional write and a broadcast one
-conditional claim.
+Progress bookkeeping (`progressAt`, `lastBroadcastAt`, `lastBroadcastBytes`,
+`broadcastInFlight`) lives on the same item, so that a report that is broadcast
+costs one conditional write and one that is not costs none (chalicelib/progress.py).
 
 The item's attribute names are this table's own (chalicelib/store/upload_items.py),
 not the wire model's aliases: a JSON field can be renamed without migrating items.
@@ -34,14 +34,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, not_open, sources_of
-from chalicelib.domain.uploads import (
-    BROADCAST_FANOUT_LIMIT_MS,
-    ProgressWrite,
-    Source,
-    UploadRecord,
-    not_found,
-)
+from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, sources_of
+from chalicelib.domain.uploads import BROADCAST_FANOUT_LIMIT_MS, Source, UploadRecord
 from chalicelib.errors import Conflict, Throttled
 from chalicelib.events import Announcement
 from chalicelib.models import Upload
@@ -94,56 +88,41 @@ class UploadStore:
         except Cancelled:
             raise Conflict("the operation exists already", code="duplicate_operation") from None
 
-    def record_progress(
-        self, operation_id: str, user_id: str, bytes_uploaded: int, now_ms: int
-    ) -> ProgressWrite:
-        """One conditional write: bytes only move forward, only while the upload is
-        open, only for its uploader. A failed condition returns the stored item
-        (no extra read) to tell a stale report from a closed or foreign upload."""
-        try:
-            attributes = self._table.update(
-                _key(operation_id),
-                "SET bytesUploaded = :b, progressAt = :now",
-                condition=(
-                    "#user = :u AND #status IN (:s0, :s1) AND bytesUploaded < :b AND #size >= :b"
-                ),
-                names={"#status": "status", "#user": "userId", "#size": "size"},
-                values={":b": bytes_uploaded, ":now": now_ms, ":u": user_id, **_OPEN_VALUES},
-                returns="ALL_NEW",
-                old_on_failure=True,
-            )
-        except ConditionFailed as failed:
-            if failed.item is None:
-                raise not_found() from None
-            record = record_from_item(failed.item)
-            if record.upload.user_id != user_id:
-                raise not_found() from None
-            if record.upload.status not in OPEN_STATUSES:
-                raise not_open(record.upload.status) from None
-            return ProgressWrite(record, advanced=False)
-        return ProgressWrite(record_from_item(attributes), advanced=True)
-
-    def claim_broadcast(
-        self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
+    def record_broadcast(
+        self,
+        operation_id: str,
+        user_id: str,
+        bytes_uploaded: int,
+        now_ms: int,
+        after_ms: int | None,
     ) -> bool:
-        """Claim the upload's next broadcast slot: at most one claim per interval
-        wins however many reports race for it, and broadcast bytes only grow.
-        The claim stays in flight until `broadcast_sent`."""
+        """Store a report that is to be broadcast, and claim its broadcast, in one
+        conditional write: only while the upload is open, only for its uploader,
+        bytes only forward, and only if no broadcast was claimed since the one the
+        caller read (`after_ms`, None for none), so concurrent reports cannot
+        broadcast out of order or past the pace. The claim stays in flight until
+        `broadcast_sent`. False if the condition failed."""
+        if after_ms is None:
+            since = "attribute_not_exists(lastBroadcastAt)"
+            values: dict[str, Any] = {}
+        else:
+            since, values = "lastBroadcastAt = :after", {":after": after_ms}
         return (
             self._conditional_update(
                 operation_id,
-                "SET lastBroadcastAt = :now, lastBroadcastBytes = :b, broadcastInFlight = :now",
+                "SET bytesUploaded = :b, progressAt = :now, lastBroadcastAt = :now,"
+                " lastBroadcastBytes = :b, broadcastInFlight = :now",
                 condition=(
-                    "#status IN (:s0, :s1)"
-                    " AND (attribute_not_exists(lastBroadcastAt) OR lastBroadcastAt <= :cutoff)"
-                    " AND (attribute_not_exists(lastBroadcastBytes) OR lastBroadcastBytes < :b)"
+                    "#user = :u AND #status IN (:s0, :s1) AND bytesUploaded < :b"
+                    f" AND #size >= :b AND {since}"
                 ),
-                names={"#status": "status"},
+                names={"#status": "status", "#user": "userId", "#size": "size"},
                 values={
-                    ":now": now_ms,
                     ":b": bytes_uploaded,
-                    ":cutoff": now_ms - min_interval_ms,
+                    ":now": now_ms,
+                    ":u": user_id,
                     **_OPEN_VALUES,
+                    **values,
                 },
             )
             is not None

@@ -128,6 +128,17 @@ class UploadLifecycle:
             return []
         return self._storage.list_parts(upload.key, upload.upload_id)
 
+    def with_parts(self, upload: Upload) -> tuple[Upload, list[UploadPart]]:
+        """The upload beside the parts S3 holds, its bytes as S3 counts them: the
+        stored bytes are those of the last progress broadcast (a report that is
+        not broadcast writes nothing, chalicelib/progress.py), but every part a
+        client sent since is in S3, and S3 is what a resuming client trusts."""
+        parts = self.parts(upload)
+        held = min(upload.size, sum(part.size for part in parts))
+        if held > upload.bytes_uploaded:
+            upload = upload.model_copy(update={"bytes_uploaded": held})
+        return upload, parts
+
     def active(self, user_id: str) -> list[Upload]:
         return [r.upload for r in self._store.open_by_user(user_id)]
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.uploads import ProgressWrite, UploadRecord
+from chalicelib.domain.uploads import UploadRecord
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import ChapterTarget, LibraryTarget, Upload
-from chalicelib.progress import ProgressTracker
+from chalicelib.progress import ProgressPace, ProgressTracker
 from tests.fakes import InMemoryPublisher
 
 T0 = 1_800_000_000.0
 SIZE = 100 * 1024**2
+PACE = ProgressPace()  # the defaults: 4 a second, 5 % steps, 10 s heartbeat
+# Every report ahead is news: isolates the 4-a-second limit from the step rule.
+FINE = ProgressPace(step_percent=0.001)
 
 
 class Clock:
@@ -27,41 +31,39 @@ class Clock:
 
 
 class InMemoryProgressStore:
-    """The two conditional writes of the uploads table, in memory."""
+    """The uploads table's progress read and conditional writes, in memory."""
 
     def __init__(self, record: UploadRecord) -> None:
         self.record = record
+        self.reads = 0
         self.writes = 0
 
-    def record_progress(
-        self, operation_id: str, user_id: str, bytes_uploaded: int, now_ms: int
-    ) -> ProgressWrite:
-        self.writes += 1
-        upload = self.record.upload
-        if operation_id != upload.operation_id or user_id != upload.user_id:
-            raise NotFound("no such upload", code="upload_not_found")
-        if upload.status not in {"uploading", "completing"}:
-            raise Conflict("closed", code="upload_not_open")
-        if not upload.bytes_uploaded < bytes_uploaded <= upload.size:
-            return ProgressWrite(self.record, advanced=False)
-        self.record = replace(
-            self.record,
-            upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded}),
-            progress_at_ms=now_ms,
-        )
-        return ProgressWrite(self.record, advanced=True)
+    def get(self, operation_id: str) -> UploadRecord | None:
+        self.reads += 1
+        return self.record if operation_id == self.record.upload.operation_id else None
 
-    def claim_broadcast(
-        self, operation_id: str, bytes_uploaded: int, now_ms: int, min_interval_ms: int
+    def record_broadcast(
+        self,
+        operation_id: str,
+        user_id: str,
+        bytes_uploaded: int,
+        now_ms: int,
+        after_ms: int | None,
     ) -> bool:
         self.writes += 1
-        r = self.record
-        if r.last_broadcast_at_ms is not None and r.last_broadcast_at_ms > now_ms - min_interval_ms:
-            return False
-        if r.last_broadcast_bytes is not None and r.last_broadcast_bytes >= bytes_uploaded:
+        r, upload = self.record, self.record.upload
+        if (
+            operation_id != upload.operation_id
+            or user_id != upload.user_id
+            or upload.status not in {"uploading", "completing"}
+            or not upload.bytes_uploaded < bytes_uploaded <= upload.size
+            or r.last_broadcast_at_ms != after_ms
+        ):
             return False
         self.record = replace(
             r,
+            upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded}),
+            progress_at_ms=now_ms,
             last_broadcast_at_ms=now_ms,
             last_broadcast_bytes=bytes_uploaded,
             broadcast_in_flight_ms=now_ms,
@@ -105,11 +107,12 @@ def setup() -> Rig:
     store = InMemoryProgressStore(_record())
     publisher = InMemoryPublisher()
     clock = Clock()
-    return ProgressTracker(store, publisher, 4.0, clock), store, publisher, clock
+    return ProgressTracker(store, publisher, PACE, clock), store, publisher, clock
 
 
-def test_a_hundred_reports_a_second_broadcast_at_most_four_times_a_second(setup: Rig) -> None:
-    tracker, _store, publisher, clock = setup
+def test_a_hundred_reports_a_second_broadcast_at_most_four_times_a_second() -> None:
+    publisher, clock = InMemoryPublisher(), Clock()
+    tracker = ProgressTracker(InMemoryProgressStore(_record()), publisher, FINE, clock)
     for i in range(1, 1001):  # 10 s at 100 reports a second
         clock.now = T0 + i / 100
         tracker.report("op_1", "alice", i * 1000)
@@ -122,15 +125,80 @@ def test_a_hundred_reports_a_second_broadcast_at_most_four_times_a_second(setup:
     assert len(publisher.sent) == 40
 
 
-def test_each_report_costs_one_write_plus_two_per_broadcast(setup: Rig) -> None:
-    """The claim, and the note that its fan-out returned (which an upload's
-    terminal event waits for)."""
-    tracker, store, publisher, clock = setup
+def test_a_report_costs_one_read_and_only_a_broadcast_writes() -> None:
+    """A report that is not broadcast changes nothing a reader sees, so it
+    writes nothing; a broadcast writes the bytes with its claim, and then the
+    note that its fan-out returned (which the upload's terminal event waits for)."""
+    store, publisher, clock = InMemoryProgressStore(_record()), InMemoryPublisher(), Clock()
+    tracker = ProgressTracker(store, publisher, FINE, clock)
     for i in range(1, 101):
         clock.now = T0 + i / 100
         tracker.report("op_1", "alice", i * 1000)
 
-    assert store.writes == 100 + 2 * len(publisher.sent)
+    assert len(publisher.sent) == 4
+    assert (store.reads, store.writes) == (100, 2 * 4)
+
+
+def test_a_128_part_upload_is_broadcast_in_steps_of_a_twentieth_and_at_its_last_byte(
+    setup: Rig,
+) -> None:
+    tracker, store, publisher, clock = setup
+    part = SIZE // 128
+    for n in range(1, 129):  # a part a second, a report after each
+        clock.now = T0 + n
+        tracker.report("op_1", "alice", n * part)
+
+    sent = [e.data.bytes_uploaded for e in publisher.sent]
+    assert sent[0] == part
+    assert sent[-1] == SIZE
+    assert all(b - a >= SIZE / 20 for a, b in itertools.pairwise(sent[:-1]))
+    assert len(sent) == 20
+    assert store.writes == 2 * 20
+
+
+def test_a_slow_upload_is_still_broadcast_every_ten_seconds(setup: Rig) -> None:
+    tracker, _store, publisher, clock = setup
+    for s in range(1, 62):  # 0.1 % of the file a second: a 5 % step takes 50 s
+        clock.now = T0 + s
+        tracker.report("op_1", "alice", s * SIZE // 1000)
+
+    at = [int(e.at.timestamp() - T0) for e in publisher.sent]
+    assert at == [1, 11, 21, 31, 41, 51, 61]
+
+
+def test_between_broadcasts_the_stored_bytes_are_what_watchers_last_saw(setup: Rig) -> None:
+    tracker, store, publisher, clock = setup
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 1024**2)
+    clock.now = T0 + 2
+    answer = tracker.report("op_1", "alice", 2 * 1024**2)  # 1 % more: not news
+
+    assert [e.data.bytes_uploaded for e in publisher.sent] == [1024**2]
+    assert answer.upload.bytes_uploaded == store.record.upload.bytes_uploaded == 1024**2
+
+
+def test_two_reports_racing_for_one_slot_broadcast_once(setup: Rig) -> None:
+    """Another Lambda claims the slot between this report's read and its
+    write: this one reads again and, the slot taken, broadcasts nothing."""
+    tracker, store, publisher, clock = setup
+    clock.now = T0 + 1
+    tracker.report("op_1", "alice", 1024**2)
+    clock.now = T0 + 20
+    claim = store.record_broadcast
+    raced: list[int] = []
+
+    def racing(op: str, user: str, b: int, now_ms: int, after_ms: int | None) -> bool:
+        if not raced:
+            raced.append(now_ms)
+            assert claim(op, user, 30 * 1024**2, now_ms - 10, after_ms)  # the other Lambda
+        return claim(op, user, b, now_ms, after_ms)
+
+    store.record_broadcast = racing  # type: ignore[method-assign,assignment]
+    tracker.report("op_1", "alice", 20 * 1024**2)
+
+    assert [e.data.bytes_uploaded for e in publisher.sent] == [1024**2]
+    assert store.record.upload.bytes_uploaded == 30 * 1024**2
+    assert store.reads == 3
 
 
 def test_a_broadcast_is_in_flight_until_its_fan_out_returns(setup: Rig) -> None:
@@ -166,12 +234,12 @@ def test_speed_and_eta_are_computed_between_broadcasts(setup: Rig) -> None:
     clock.now = T0 + 1
     tracker.report("op_1", "alice", 1024**2)
     clock.now = T0 + 2
-    tracker.report("op_1", "alice", 3 * 1024**2)
+    tracker.report("op_1", "alice", 6 * 1024**2)
 
     data = publisher.sent[-1].data
-    assert data.bytes_per_second == 2 * 1024**2
-    assert data.eta_seconds == 48.5
-    assert data.percent == 3.0
+    assert data.bytes_per_second == 5 * 1024**2
+    assert data.eta_seconds == 18.8
+    assert data.percent == 6.0
 
 
 def test_no_progress_is_broadcast_after_the_upload_closed(setup: Rig) -> None:
@@ -235,7 +303,7 @@ def test_each_broadcast_is_counted_for_the_dashboard() -> None:
 
     clock = Clock()
     publisher = InMemoryPublisher()
-    tracker = ProgressTracker(InMemoryProgressStore(_record()), publisher, 4.0, clock, Counters())
+    tracker = ProgressTracker(InMemoryProgressStore(_record()), publisher, FINE, clock, Counters())
     for i in range(1, 201):  # 2 s at 100 reports a second
         clock.now = T0 + i / 100
         tracker.report("op_1", "alice", i * 1000)
@@ -251,7 +319,7 @@ def test_a_channel_delivered_sharded_gets_one_broadcast_a_second_and_the_uploade
     tracker = ProgressTracker(
         InMemoryProgressStore(record),
         publisher,
-        4.0,
+        FINE,
         clock,
         wide=lambda channel: channel == "course:c_big",
     )
