@@ -3,6 +3,11 @@
 HS256 with a shared secret serves the local stack and the tests; RS256 through a
 JWKS URL with issuer and audience checks serves Cognito user pools. Either way a
 token's `sub` is the user id.
+
+PyJWT (with the cryptography it loads) is imported by what verifies or mints
+a token, not by this module: the roles here are read by every function, and
+the S3-event and sweep functions, which verify no token, would otherwise pay
+for it in their cold start (docs/PERFORMANCE.md#cold-start).
 """
 
 from __future__ import annotations
@@ -10,13 +15,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import jwt
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.errors import Unauthenticated
 from chalicelib.ids import is_user_id
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
 
 Role = Literal["owner", "editor", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
@@ -38,6 +44,8 @@ class Caller:
 
 class TokenVerifier:
     def __init__(self, settings: Settings, jwks_client: jwt.PyJWKClient | None = None) -> None:
+        import jwt
+
         self._settings = settings
         self._jwks = jwks_client
         if settings.auth_mode == "jwks" and self._jwks is None:
@@ -45,6 +53,8 @@ class TokenVerifier:
             self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=3600)
 
     def verify(self, token: str | None) -> Caller:
+        import jwt
+
         if not token:
             raise Unauthenticated("a bearer token is required")
         s = self._settings
@@ -101,6 +111,8 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
 def mint_token(secret: str, user_id: str, ttl_seconds: int = 3600, **claims: Any) -> str:
     """A development token (HS256). Used by the local stack's /dev/token, the
     scripts/mint_token.py command and the tests; never by production code paths."""
+    import jwt
+
     now = int(time.time())
     payload = {"sub": user_id, "iat": now, "exp": now + ttl_seconds, **claims}
     return jwt.encode(payload, secret, algorithm="HS256")

@@ -9,17 +9,17 @@ service models that are most of what creating a client costs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from threading import Lock
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
 
 from chalicelib.clock import Sleep
-from chalicelib.management_api import SignedHttpTransport
 from chalicelib.settings import Settings, SettingsError
 from chalicelib.store.dynamo import Table
-from chalicelib.store.playback_urls import SecretReader
 
 if TYPE_CHECKING:
     # The boto3 stubs are a dev dependency: the Lambda package has no
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
+    from chalicelib.management_api import SignedHttpTransport
+    from chalicelib.store.playback_urls import SecretReader
+
 
 @cache
 def process_session(region: str) -> boto3.session.Session:
@@ -35,6 +38,27 @@ def process_session(region: str) -> boto3.session.Session:
     of what creating a client costs, and a session caches them for every client
     it makes: a container rebuilt after `reset()` reuses them."""
     return boto3.session.Session(region_name=region)
+
+
+class OnFirstUse:
+    """A client that is made on its first use, not when an adapter is built
+    with it. Creating a boto3 client (its service model loaded, its handlers
+    registered) costs tens of milliseconds of a cold start, and most functions
+    build adapters whose client they never call: GET /media builds the S3
+    adapter but presigns nothing for an empty library, $connect builds the
+    fanout queue's adapter but sends nothing (docs/PERFORMANCE.md#cold-start)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:  # the fan-out's threads may reach it together
+                if self._client is None:
+                    self._client = self._make()
+        return getattr(self._client, name)
 
 
 class AwsClients:
@@ -74,22 +98,26 @@ class AwsClients:
                 s3={"addressing_style": "path" if s.s3_endpoint_url else "virtual"},
             )
         )
-        return self._session.client("s3", endpoint_url=endpoint, config=config)
+        made = OnFirstUse(lambda: self._session.client("s3", endpoint_url=endpoint, config=config))
+        return cast("S3Client", made)
 
     @cached_property
     def sqs(self) -> SQSClient:
-        """SQS, for the processing and fanout queues (built on first use: most
-        functions never send)."""
-        return self._session.client("sqs", config=self._config)
+        """SQS, for the processing and fanout queues (most functions never send)."""
+        return cast(
+            "SQSClient", OnFirstUse(lambda: self._session.client("sqs", config=self._config))
+        )
 
     @cached_property
     def secrets(self) -> SecretReader:
-        """Secrets Manager (the playback signing key), built on first use only."""
-        client: SecretReader = self._session.client("secretsmanager", config=self._config)
-        return client
+        """Secrets Manager (the playback signing key)."""
+        made = OnFirstUse(lambda: self._session.client("secretsmanager", config=self._config))
+        return cast("SecretReader", made)
 
     def connections_transport(self) -> SignedHttpTransport:
         """The @connections HTTP exchange, signed with the session's credentials."""
+        from chalicelib.management_api import SignedHttpTransport
+
         credentials = self._session.get_credentials()
         if credentials is None:
             raise SettingsError("no AWS credentials to sign @connections requests with")

@@ -20,7 +20,7 @@ MAX_TOKEN_LENGTH = 16 * 1024
 
 
 class _ClientMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class SubscribeMessage(_ClientMessage):
@@ -55,7 +55,9 @@ ClientMessage = Annotated[
     SubscribeMessage | UnsubscribeMessage | PingMessage | AuthenticateMessage,
     Field(discriminator="action"),
 ]
-CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(
+    ClientMessage, config=ConfigDict(defer_build=True)
+)
 ACTIONS = ("subscribe", "unsubscribe", "ping", "authenticate")
 
 

@@ -115,7 +115,10 @@ class Envelope(BaseModel):
     # `event.operationId` without first asking whether the key exists. The
     # defaults only serve the server building events.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+        extra="forbid",
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+        defer_build=True,
     )
 
     durable: ClassVar[bool] = False
@@ -298,7 +301,7 @@ AnyEvent = Annotated[
 # The same types, in the same order, read from the union above (one list to keep).
 EVENT_TYPES: tuple[type[Envelope], ...] = get_args(get_args(AnyEvent)[0])
 
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent, config=ConfigDict(defer_build=True))
 
 EVENTS_BY_TYPE: dict[str, type[Envelope]] = {
     cls.model_fields["type"].default: cls for cls in EVENT_TYPES

@@ -87,6 +87,7 @@ class WireModel(BaseModel):
         extra="forbid",
         frozen=True,
         json_schema_serialization_defaults_required=True,
+        defer_build=True,
     )
 
     def wire(self) -> dict[str, Any]:

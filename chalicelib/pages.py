@@ -33,7 +33,7 @@ class _PageToken(BaseModel):
     """The token's payload. It names the user, so a token can only continue
     the list it came from; whose list it is never comes from the token."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     u: UserId
     m: ResourceId

@@ -76,7 +76,7 @@ MetaSize = (
 class CompanionModel(BaseModel):
     """Companion's JSON uses these exact names (camelCase and S3's PascalCase)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 # A chapter upload names both, a library upload neither (else 400 `invalid_target`).
@@ -98,7 +98,7 @@ class FileMeta(BaseModel):
     never stored."""
 
     model_config = ConfigDict(
-        extra="allow", strict=True, frozen=True, json_schema_extra=BOTH_OR_NEITHER
+        extra="allow", strict=True, frozen=True, json_schema_extra=BOTH_OR_NEITHER, defer_build=True
     )
 
     courseId: ResourceId | None = None  # noqa: N815 - Uppy's field name
