@@ -9,18 +9,19 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.media_probe import probe
-from chalicelib.processing import ProcessingService
-from chalicelib.store.media_objects import MediaObjects
-from chalicelib.store.processed import ProcessingResults
 from chalicelib.store.processing_queue import ProcessingQueue
 from chalicelib.uploads.announce import UploadAnnouncer
 
 if TYPE_CHECKING:
+    from chalicelib.processing import ProcessingService
     from chalicelib.services import Container
+    from chalicelib.store.media_objects import MediaObjects
 
 
 class MediaFeatures:
+    """The processing step's modules are imported where it is built: only the
+    `process_media` function builds it (docs/PERFORMANCE.md#cold-start)."""
+
     def __init__(self, container: Container) -> None:
         self._c = container
 
@@ -44,11 +45,17 @@ class MediaFeatures:
 
     @cached_property
     def media_objects(self) -> MediaObjects:
+        from chalicelib.store.media_objects import MediaObjects
+
         return MediaObjects(self._c.aws.s3, self._c.settings.media_bucket)
 
     @cached_property
     def processing(self) -> ProcessingService:
         """The `process_media` Lambda's work."""
+        from chalicelib.media_probe import probe
+        from chalicelib.processing import ProcessingService
+        from chalicelib.store.processed import ProcessingResults
+
         c, s = self._c, self._c.settings
         results = ProcessingResults(
             c.aws.table(s.media_table, "the media store"), c.course_store, c.outbox

@@ -3,6 +3,10 @@ Lambda container, and nowhere else.
 
 Handlers call `container()`; tests build a `Container` of their own (or call
 `reset()` after changing the environment) so nothing is patched.
+
+What only some functions build is imported where it is built, so that each
+function's cold start loads the modules its handler uses and not every
+function's (docs/PERFORMANCE.md#cold-start).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from contextvars import copy_context
 from datetime import timedelta
 from functools import cached_property
 from threading import Lock, Thread
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -44,10 +49,12 @@ from chalicelib.store.media import MediaStore, S3Objects
 from chalicelib.store.multipart import MultipartStorage
 from chalicelib.store.outbox import Outbox, copy_from_record
 from chalicelib.store.uploads import UploadStore
-from chalicelib.uploads.browser import BrowserDrivenUploads
-from chalicelib.uploads.completion import UploadCompletion
-from chalicelib.uploads.lifecycle import UploadLifecycle
-from chalicelib.uploads.s3_events import S3EventsHandler
+
+if TYPE_CHECKING:
+    from chalicelib.uploads.browser import BrowserDrivenUploads
+    from chalicelib.uploads.completion import UploadCompletion
+    from chalicelib.uploads.lifecycle import UploadLifecycle
+    from chalicelib.uploads.s3_events import S3EventsHandler
 
 
 class Container:
@@ -172,6 +179,8 @@ class Container:
 
     @cached_property
     def uploads(self) -> UploadLifecycle:
+        from chalicelib.uploads.lifecycle import UploadLifecycle
+
         return UploadLifecycle(
             store=self.upload_store,
             storage=self.multipart,
@@ -183,10 +192,14 @@ class Container:
 
     @cached_property
     def browser_uploads(self) -> BrowserDrivenUploads:
+        from chalicelib.uploads.browser import BrowserDrivenUploads
+
         return BrowserDrivenUploads(store=self.upload_store, clock=self.clock)
 
     @cached_property
     def upload_completion(self) -> UploadCompletion:
+        from chalicelib.uploads.completion import UploadCompletion
+
         return UploadCompletion(
             store=self.upload_store,
             storage=self.multipart,
@@ -198,6 +211,8 @@ class Container:
 
     @cached_property
     def s3_events(self) -> S3EventsHandler:
+        from chalicelib.uploads.s3_events import S3EventsHandler
+
         return S3EventsHandler(
             self.upload_completion,
             media_bucket=self.settings.media_bucket,
