@@ -11,25 +11,65 @@ when a MotoServer starts (devstack/aws.py); tests call them the same way.
   it rolled back by swapping in that copy, so a stream iterator made before
   kept the discarded shard with the records of writes that never committed.
 - A stream iterator reads the current table's shard.
+- A multipart completion reads each part once: moto read every part twice and
+  copied the whole object four times over (twice more for the full-object
+  checksum it gives an upload that asked for none), seconds for a few hundred
+  MiB, which the app's `complete` waited for.
+- A key larger than moto keeps in memory goes straight to its file: moto
+  copied it into memory first (holding the GIL every other request waits
+  for), then into the file.
+- moto's dispatcher finds each request's service without listing its own
+  package directory first (it did, under a lock every request takes).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+from moto import backends as moto_backends
+from moto.core.compat import HAS_CRT
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import ShardIterator
-from moto.s3.models import S3Backend
+from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+from moto.s3.models import (
+    DEFAULT_TEXT_ENCODING,
+    FakeKey,
+    FakeMultipart,
+    MultipartChecksumBuilder,
+    S3Backend,
+)
+from moto.settings import S3_UPLOAD_PART_MIN_SIZE
+from moto.utilities.utils import md5_hash
+
+
+def patched_attributes() -> list[tuple[object, str]]:
+    """Every (owner, attribute) the fixes replace, for a test to restore."""
+    return [
+        (S3Backend, "put_object"),
+        (S3Backend, "complete_multipart_upload"),
+        (FakeMultipart, "complete"),
+        (FakeKey, "value"),
+        (DynamoDBBackend, "transact_write_items"),
+        (dynamodb_models, "copy"),
+        (ShardIterator, "get"),
+        (moto_backends, "list_of_moto_modules"),
+    ]
 
 
 def apply_moto_fixes() -> None:
     one_event_per_multipart_completion()
     transactions_undo_only_their_items()
     stream_reads_see_only_committed_writes()
+    multipart_completion_reads_each_part_once()
+    large_keys_go_straight_to_file()
+    dispatch_without_listing_moto()
 
 
 _completing = threading.local()
@@ -166,3 +206,103 @@ def stream_reads_see_only_committed_writes() -> None:
 
     current_get._reads_current_shard = True  # type: ignore[attr-defined]
     ShardIterator.get = current_get  # type: ignore[method-assign]
+
+
+def _crc32_stands_in(algorithm: str) -> bool:
+    """Whether moto's full-object checksum of this algorithm is CRC32, which
+    runs part by part: CRC32 itself, and CRC64NVME without awscrt (which the
+    stack does not install), for which moto falls back to CRC32
+    (moto/s3/utils.py compute_checksum)."""
+    return algorithm == "CRC32" or (algorithm == "CRC64NVME" and not HAS_CRT)
+
+
+def multipart_completion_reads_each_part_once() -> None:
+    """`FakeMultipart.complete`, with the same checks, ETag, checksum and body,
+    built from one read of each part and one join; a full-object CRC runs over
+    the parts as they are read instead of over another copy of the object.
+    Checksums it cannot run part by part go to moto's own. Idempotent."""
+    if getattr(FakeMultipart.complete, "_reads_each_part_once", False):
+        return
+    original = FakeMultipart.complete
+
+    def complete(
+        self: FakeMultipart, body: Iterator[tuple[int, str]]
+    ) -> tuple[bytes, str, tuple[str, str, int] | None]:
+        builder = MultipartChecksumBuilder(
+            self.metadata.get("x-amz-checksum-algorithm"),
+            self.metadata.get("x-amz-checksum-type"),
+        )
+        composite = builder.checksum_type == "COMPOSITE"
+        if not composite and not _crc32_stands_in(builder.checksum_algorithm):
+            return original(self, body)
+        chunks: list[bytes] = []
+        md5s = bytearray()
+        crc = 0
+        last = None
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise InvalidPart()
+            if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
+                raise EntityTooSmall()
+            md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
+            value = part.value
+            chunks.append(value)
+            if composite:
+                builder.addPart(value)
+            else:
+                crc = binascii.crc32(value, crc)
+            last = part
+        if not chunks:
+            raise MalformedXML
+        full_etag = md5_hash()
+        full_etag.update(bytes(md5s))
+        if composite:
+            checksum = builder.build()
+        else:
+            digest = base64.b64encode(crc.to_bytes(4, "big")).decode()
+            checksum = (builder.checksum_type, digest, 1)
+        return b"".join(chunks), f"{full_etag.hexdigest()}-{len(chunks)}", checksum
+
+    complete._reads_each_part_once = True  # type: ignore[attr-defined]
+    FakeMultipart.complete = complete  # type: ignore[method-assign]
+
+
+def large_keys_go_straight_to_file() -> None:
+    """moto holds a key's bytes in a SpooledTemporaryFile, which writes into
+    an in-memory buffer and only then, past its size, rolls over to a file:
+    every part of an upload and every assembled object was copied once more
+    than it needed, all under the GIL. A value past the size rolls over first.
+    What the key holds, and where, is unchanged. Idempotent."""
+    current = FakeKey.__dict__["value"]
+    if getattr(current.fset, "_straight_to_file", False):
+        return
+
+    def set_value(self: FakeKey, new_value: bytes | str) -> None:
+        data = new_value.encode(DEFAULT_TEXT_ENCODING) if isinstance(new_value, str) else new_value
+        buffer = self._value_buffer
+        buffer.seek(0)
+        buffer.truncate()
+        if len(data) > self._max_buffer_size:
+            buffer.rollover()
+        buffer.write(data)
+        self.contentsize = len(data)
+
+    set_value._straight_to_file = True  # type: ignore[attr-defined]
+    FakeKey.value = property(current.fget, set_value)  # type: ignore[method-assign,assignment]
+
+
+def dispatch_without_listing_moto() -> None:
+    """moto's server asks, for every request and under the dispatcher's one
+    lock, whether the host names one of moto's packages: `os.listdir` of moto
+    and an `isdir` per entry (174 of them), about a millisecond a request.
+    The packages do not change while the stack runs; list them once. Idempotent."""
+    if getattr(moto_backends.list_of_moto_modules, "_listed_once", False):
+        return
+    modules = tuple(moto_backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> Iterator[str]:
+        return iter(modules)
+
+    list_of_moto_modules._listed_once = True  # type: ignore[attr-defined]
+    moto_backends.list_of_moto_modules = list_of_moto_modules

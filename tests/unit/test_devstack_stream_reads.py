@@ -14,12 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodbstreams.models import ShardIterator
-from moto.s3.models import S3Backend
 
-from devstack.moto_fixes import apply_moto_fixes
+from devstack.moto_fixes import apply_moto_fixes, patched_attributes
 
 REGION = "us-east-1"
 
@@ -28,13 +24,7 @@ REGION = "us-east-1"
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, str]]:
     # The fixes patch moto's classes; patched here for this test only, so
     # other tests of this process meet moto as it is.
-    for owner, name in (
-        (DynamoDBBackend, "transact_write_items"),
-        (ShardIterator, "get"),
-        (S3Backend, "put_object"),
-        (S3Backend, "complete_multipart_upload"),
-        (dynamodb_models, "copy"),
-    ):
+    for owner, name in patched_attributes():
         monkeypatch.setattr(owner, name, getattr(owner, name))
     apply_moto_fixes()
     with mock_aws():
