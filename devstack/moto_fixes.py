@@ -29,7 +29,7 @@ import binascii
 import copy
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from moto import backends as moto_backends
 from moto.core.compat import HAS_CRT
@@ -67,8 +67,8 @@ def apply_moto_fixes() -> None:
     one_event_per_multipart_completion()
     transactions_undo_only_their_items()
     stream_reads_see_only_committed_writes()
-    multipart_completion_reads_each_part_once()
     large_keys_go_straight_to_file()
+    multipart_completion_reads_each_part_once()
     dispatch_without_listing_moto()
 
 
@@ -216,13 +216,29 @@ def _crc32_stands_in(algorithm: str) -> bool:
     return algorithm == "CRC32" or (algorithm == "CRC64NVME" and not HAS_CRT)
 
 
+class _AssembledParts:
+    """A completed upload's parts in order, standing in for their join: the
+    object's value setter (large_keys_go_straight_to_file) writes them to the
+    object's file one after the other, so the whole object is never one more
+    bytes in memory. Only S3Backend.complete_multipart_upload sees it, and only
+    passes it on to put_object, which passes it to FakeKey."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self._length = sum(len(chunk) for chunk in chunks)
+
+    def __len__(self) -> int:
+        return self._length
+
+
 def multipart_completion_reads_each_part_once() -> None:
     """`FakeMultipart.complete`, with the same checks, ETag, checksum and body,
-    built from one read of each part and one join; a full-object CRC runs over
-    the parts as they are read instead of over another copy of the object.
-    Checksums it cannot run part by part go to moto's own. Idempotent."""
+    built from one read of each part; a full-object CRC runs over the parts as
+    they are read instead of over another copy of the object. Checksums it
+    cannot run part by part go to moto's own. Idempotent."""
     if getattr(FakeMultipart.complete, "_reads_each_part_once", False):
         return
+    large_keys_go_straight_to_file()  # the setter that writes _AssembledParts
     original = FakeMultipart.complete
 
     def complete(
@@ -262,7 +278,8 @@ def multipart_completion_reads_each_part_once() -> None:
         else:
             digest = base64.b64encode(crc.to_bytes(4, "big")).decode()
             checksum = (builder.checksum_type, digest, 1)
-        return b"".join(chunks), f"{full_etag.hexdigest()}-{len(chunks)}", checksum
+        assembled = cast(bytes, _AssembledParts(chunks))
+        return assembled, f"{full_etag.hexdigest()}-{len(chunks)}", checksum
 
     complete._reads_each_part_once = True  # type: ignore[attr-defined]
     FakeMultipart.complete = complete  # type: ignore[method-assign]
@@ -278,14 +295,15 @@ def large_keys_go_straight_to_file() -> None:
     if getattr(current.fset, "_straight_to_file", False):
         return
 
-    def set_value(self: FakeKey, new_value: bytes | str) -> None:
+    def set_value(self: FakeKey, new_value: bytes | str | _AssembledParts) -> None:
         data = new_value.encode(DEFAULT_TEXT_ENCODING) if isinstance(new_value, str) else new_value
         buffer = self._value_buffer
         buffer.seek(0)
         buffer.truncate()
         if len(data) > self._max_buffer_size:
             buffer.rollover()
-        buffer.write(data)
+        for chunk in data.chunks if isinstance(data, _AssembledParts) else [data]:
+            buffer.write(chunk)
         self.contentsize = len(data)
 
     set_value._straight_to_file = True  # type: ignore[attr-defined]
