@@ -11,10 +11,11 @@ when a MotoServer starts (devstack/aws.py); tests call them the same way.
   it rolled back by swapping in that copy, so a stream iterator made before
   kept the discarded shard with the records of writes that never committed.
 - A stream iterator reads the current table's shard.
-- A multipart completion reads each part once: moto read every part twice and
-  copied the whole object four times over (twice more for the full-object
-  checksum it gives an upload that asked for none), seconds for a few hundred
-  MiB, which the app's `complete` waited for.
+- A multipart completion reads each part once and writes the parts to the
+  object's file as they are: moto read every part twice and copied the whole
+  object four times (two of them for the full-object checksum it gives an
+  upload that asked for none), seconds for a few hundred MiB, which the app's
+  `complete` waited for.
 - A key larger than moto keeps in memory goes straight to its file: moto
   copied it into memory first (holding the GIL every other request waits
   for), then into the file.
