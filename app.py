@@ -12,7 +12,7 @@ from __future__ import annotations
 from chalice.app import Chalice
 
 from chalicelib.chalice_cli import refuse_unsupported
-from chalicelib.functions import fanout, outbox, processing, uploads, websocket
+from chalicelib.functions import fanout, loaded, outbox, processing, uploads, websocket
 from chalicelib.http import http_middleware
 from chalicelib.logging import SERVICE, share_json_logs
 from chalicelib.routes import courses as course_routes
@@ -43,3 +43,4 @@ app.register_blueprint(uploads.bp)
 app.register_blueprint(outbox.bp)
 app.register_blueprint(processing.bp)
 app.register_blueprint(fanout.bp)
+loaded()

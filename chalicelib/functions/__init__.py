@@ -14,6 +14,8 @@ local stack calls them.
 
 from __future__ import annotations
 
+import gc
+
 from chalice.app import Blueprint, WebsocketAPI
 
 
@@ -26,3 +28,16 @@ class FunctionBlueprint(Blueprint):
     def __init__(self, import_name: str) -> None:
         super().__init__(import_name)
         self.websocket_api = WebsocketAPI()
+
+
+def loaded() -> None:
+    """The last call of a handler module (and of app.py): what its imports
+    built (modules, classes, boto3's service models, pydantic's schemas) lives
+    as long as the process, so the cyclic collector stops walking it.
+
+    Otherwise every full collection traverses those tens of thousands of
+    objects again, the interpreter's last one at exit too: 20 to 50 ms of CPU
+    of a function's import and first invocation, and 50 to 80 ms at exit,
+    which bench/coldstart.py's whole processes also count
+    (docs/PERFORMANCE.md#cold-start)."""
+    gc.freeze()

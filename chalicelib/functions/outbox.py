@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chalice.app import DynamoDBEvent
 
-from chalicelib.functions import FunctionBlueprint
+from chalicelib.functions import FunctionBlueprint, loaded
 from chalicelib.services import container
 
 bp = FunctionBlueprint(__name__)
@@ -25,3 +25,6 @@ bp = FunctionBlueprint(__name__)
 )
 def deliver_outbox(event: DynamoDBEvent) -> dict[str, list[dict[str, str]]]:
     return container().outbox_consumer.handle(event.to_dict())
+
+
+loaded()

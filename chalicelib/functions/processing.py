@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chalice.app import SQSEvent
 
-from chalicelib.functions import FunctionBlueprint
+from chalicelib.functions import FunctionBlueprint, loaded
 from chalicelib.services import container
 
 bp = FunctionBlueprint(__name__)
@@ -20,3 +20,6 @@ bp = FunctionBlueprint(__name__)
 @bp.on_sqs_message(queue="course-media-processing", batch_size=1, name="process_media")
 def process_media(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return container().media_features.processing.handle(event.to_dict(), event.context)
+
+
+loaded()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from chalice.app import CloudWatchEvent, Rate, SQSEvent
 
-from chalicelib.functions import FunctionBlueprint
+from chalicelib.functions import FunctionBlueprint, loaded
 from chalicelib.services import container
 
 bp = FunctionBlueprint(__name__)
@@ -24,3 +24,6 @@ def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
 def expire_stale_uploads(event: CloudWatchEvent) -> None:
     container().upload_completion.expire_stale()
+
+
+loaded()

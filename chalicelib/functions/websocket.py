@@ -7,7 +7,7 @@ from chalice.app import Response, WebsocketEvent
 
 from chalicelib.correlation import adopt_websocket
 from chalicelib.errors import DomainError
-from chalicelib.functions import FunctionBlueprint
+from chalicelib.functions import FunctionBlueprint, loaded
 from chalicelib.http import error_response
 from chalicelib.services import container
 
@@ -37,3 +37,6 @@ def on_ws_message(event: WebsocketEvent) -> None:
 def on_ws_disconnect(event: WebsocketEvent) -> None:
     adopt_websocket(event.to_dict())
     container().realtime.disconnect(event.connection_id)
+
+
+loaded()
