@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.chalice_cli import refuse_unsupported
-from chalicelib.functions import fanout, loaded, outbox, processing, uploads, websocket
-from chalicelib.http import http_middleware
-from chalicelib.logging import SERVICE, share_json_logs
-from chalicelib.routes import courses as course_routes
-from chalicelib.routes import health, uppy_signer
-from chalicelib.routes import media as media_routes
-from chalicelib.routes import playback as playback_routes
-from chalicelib.routes import uploads as upload_routes
-from chalicelib.routes import uppy as uppy_routes
+from chalicelib.functions import loaded, loading
+
+with loading():
+    from chalicelib.chalice_cli import refuse_unsupported
+    from chalicelib.functions import fanout, outbox, processing, uploads, websocket
+    from chalicelib.http import http_middleware
+    from chalicelib.logging import SERVICE, share_json_logs
+    from chalicelib.routes import courses as course_routes
+    from chalicelib.routes import health, uppy_signer
+    from chalicelib.routes import media as media_routes
+    from chalicelib.routes import playback as playback_routes
+    from chalicelib.routes import uploads as upload_routes
+    from chalicelib.routes import uppy as uppy_routes
 
 # `chalice deploy` and `chalice local` stop here, before they act (docs/OPERATIONS.md#deploy).
 refuse_unsupported()

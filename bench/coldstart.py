@@ -2,8 +2,9 @@
 
 A Lambda cold start is a fresh interpreter that imports the handler's module
 and then runs its first invocation. This bench measures exactly that, as whole
-fresh processes timed from spawn to exit, for each function kind the stack
-deploys:
+fresh processes, for each function kind the stack deploys, timed from spawn
+to the last answer (Lambda keeps the process for the next invocation, so this
+is the cold start) and, beside it, to exit:
 
   rest       GET /health, then one authenticated GET /media (token verified,
              one DynamoDB query)
@@ -133,7 +134,12 @@ for event in events:
     answer = handler(event, Context())
     if kind in ("rest", "websocket"):
         assert (answer or {{}}).get("statusCode", 200) == 200, answer
-""".replace("{{}}", "{}")
+# A cold start ends here: Lambda keeps the process for the next invocation,
+# so what the interpreter does at exit is no part of it.
+import resource, time
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"at": time.time(), "cpu": usage.ru_utime + usage.ru_stime}}))
+""".replace("{{", "{").replace("}}", "}")
 
 
 BARE_HANDLERS = {
@@ -278,11 +284,13 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(env: dict[str, str], handler: str, app_dir: str) -> tuple[float, float]:
-    """One fresh process: its wall time from spawn to exit, and its CPU time
-    (user + system), which a busy machine disturbs less than the wall time."""
+def _run(env: dict[str, str], handler: str, app_dir: str) -> dict[str, float]:
+    """One fresh process: its wall time from spawn to its last answer and to
+    exit, and its CPU time (user + system, which a busy machine disturbs less
+    than the wall time) at both."""
     env = {**env, "BENCH_HANDLER": handler, "BENCH_APP_DIR": app_dir}
     cpu_before = _cpu_of_children()
+    spawned = time.time()
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and driver
         [sys.executable, "-c", DRIVER], env=env, capture_output=True, text=True, timeout=120
@@ -290,7 +298,13 @@ def _run(env: dict[str, str], handler: str, app_dir: str) -> tuple[float, float]
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{handler} {env['BENCH_KIND']} failed:\n{done.stderr[-3000:]}")
-    return elapsed, _cpu_of_children() - cpu_before
+    answered = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "wall": float(answered["at"]) - spawned,
+        "cpu": float(answered["cpu"]),
+        "exit_wall": elapsed,
+        "exit_cpu": _cpu_of_children() - cpu_before,
+    }
 
 
 def measure(runs: int, kinds: list[str], warmup: bool = True) -> dict[str, dict[str, float]]:
@@ -334,18 +348,13 @@ def measure(runs: int, kinds: list[str], warmup: bool = True) -> dict[str, dict[
                 for _ in range(runs):
                     app_runs.append(_run(env, app_handler, str(ROOT)))
                     bare_runs.append(_run(env, bare_handler, bare_dir))
-                app_s = statistics.median(wall for wall, _ in app_runs)
-                bare_s = statistics.median(wall for wall, _ in bare_runs)
-                app_cpu = statistics.median(cpu for _, cpu in app_runs)
-                bare_cpu = statistics.median(cpu for _, cpu in bare_runs)
-                results[kind] = {
-                    "app": app_s,
-                    "bare": bare_s,
-                    "ratio": app_s / bare_s,
-                    "app_cpu": app_cpu,
-                    "bare_cpu": bare_cpu,
-                    "cpu_ratio": app_cpu / bare_cpu,
-                }
+                results[kind] = {}
+                for name in ("wall", "cpu", "exit_wall", "exit_cpu"):
+                    app_m = statistics.median(r[name] for r in app_runs)
+                    bare_m = statistics.median(r[name] for r in bare_runs)
+                    results[kind][f"app_{name}"] = app_m
+                    results[kind][f"bare_{name}"] = bare_m
+                    results[kind][f"{name}_ratio"] = app_m / bare_m
         return results
     finally:
         server.stop()
@@ -364,18 +373,25 @@ def main(argv: list[str] | None = None) -> int:
     results = measure(args.runs, kinds, warmup=not args.no_warmup)
     load = os.getloadavg()
     print(f"cold start, medians of {args.runs} alternating fresh processes per side")
+    print("to the last answer (a Lambda cold start: the process lives on), then to exit")
     print(
         f"{'function':<12}{'app':>9}{'bare':>9}{'ratio':>8}"
-        f"{'app cpu':>10}{'bare cpu':>10}{'ratio':>8}   target: wall ratio <= 1.30x"
+        f"{'app cpu':>10}{'bare cpu':>10}{'ratio':>8}{'to exit':>10}"
+        "   target: at most 1.30x"
     )
-    worst = 0.0
+    worst = worst_exit = 0.0
     for kind, r in results.items():
-        worst = max(worst, r["ratio"])
+        worst = max(worst, r["wall_ratio"])
+        worst_exit = max(worst_exit, r["exit_wall_ratio"])
         print(
-            f"{kind:<12}{r['app'] * 1000:>7.0f}ms{r['bare'] * 1000:>7.0f}ms{r['ratio']:>7.2f}x"
-            f"{r['app_cpu'] * 1000:>8.0f}ms{r['bare_cpu'] * 1000:>8.0f}ms{r['cpu_ratio']:>7.2f}x"
+            f"{kind:<12}{r['app_wall'] * 1000:>7.0f}ms{r['bare_wall'] * 1000:>7.0f}ms"
+            f"{r['wall_ratio']:>7.2f}x{r['app_cpu'] * 1000:>8.0f}ms{r['bare_cpu'] * 1000:>8.0f}ms"
+            f"{r['cpu_ratio']:>7.2f}x{r['exit_wall_ratio']:>9.2f}x"
         )
-    print(f"worst ratio {worst:.2f}x; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(
+        f"worst ratio {worst:.2f}x to the last answer, {worst_exit:.2f}x to exit;"
+        f" load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     return 0
 
 

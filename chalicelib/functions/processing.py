@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from chalice.app import SQSEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded
-from chalicelib.services import container
+from chalicelib.functions import FunctionBlueprint, loaded, loading
+
+with loading():
+    from chalicelib.services import container
 
 bp = FunctionBlueprint(__name__)
 

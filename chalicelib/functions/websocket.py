@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from chalice.app import Response, WebsocketEvent
 
-from chalicelib.correlation import adopt_websocket
-from chalicelib.errors import DomainError
-from chalicelib.functions import FunctionBlueprint, loaded
-from chalicelib.http import error_response
-from chalicelib.services import container
+from chalicelib.functions import FunctionBlueprint, loaded, loading
+
+with loading():
+    from chalicelib.correlation import adopt_websocket
+    from chalicelib.errors import DomainError
+    from chalicelib.http import error_response
+    from chalicelib.services import container
 
 bp = FunctionBlueprint(__name__)
 

@@ -5,6 +5,7 @@ registers, so the tests and the local stack exercise what Lambda runs."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import subprocess
 import sys
@@ -57,3 +58,24 @@ def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> 
     assert [m for m in loaded if m == "app" or m.startswith("chalicelib.routes")] == []
     # PyAV is in the processing function's layer only, and loads on its first probe.
     assert "av" not in loaded
+
+
+@pytest.mark.parametrize(
+    "module", ["app", *sorted({h.rpartition(".")[0] for h in HANDLERS.values()})]
+)
+def test_the_cyclic_collector_is_back_on_once_a_handler_module_is_loaded(module: str) -> None:
+    """Imports run with the collector off (chalicelib/functions: loading); a
+    function whose collector stayed off would hold every cycle it ever made."""
+    script = f"import gc, {module}\nprint(gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert answer == ["True", "True"]
+
+
+def test_the_collector_is_back_on_even_when_an_import_fails() -> None:
+    from chalicelib.functions import loading
+
+    with pytest.raises(ImportError), loading():
+        import chalicelib.no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert gc.isenabled()
