@@ -365,13 +365,29 @@ class Session {
     const chapters = /** @type {Chapter[]} */ (this.cache.get(this.paths.chapters)?.chapters ?? []);
     const titles = new Map(chapters.map((c) => [c.chapterId, c.title]));
     byId('library-empty').hidden = items.length > 0;
+    // An event about any file re-renders the list: what the user has chosen
+    // in a file's chapter picker, and the focus on it, must survive that (a
+    // file's processing outcome often lands while its chapter is being picked).
+    const chosen = new Map();
+    for (const picker of byId('library').querySelectorAll('select[data-media-id]')) {
+      const select = /** @type {HTMLSelectElement} */ (picker);
+      chosen.set(select.dataset.mediaId, select.value);
+    }
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.mediaId;
+    /** @type {HTMLSelectElement | null} */
+    let refocus = null;
     byId('library').replaceChildren(
       ...items.map((media) => {
         const linkedHere = media.links.filter((l) => l.courseId === this.courseId);
         const linkable = chapters.filter((c) => !linkedHere.some((l) => l.chapterId === c.chapterId));
-        const select = h('select', { 'aria-label': `Chapter to link ${media.filename} into` },
-          ...linkable.map((c) => h('option', { value: c.chapterId }, c.title)),
+        const select = /** @type {HTMLSelectElement} */ (
+          h('select', { 'aria-label': `Chapter to link ${media.filename} into`, 'data-media-id': media.mediaId },
+            ...linkable.map((c) => h('option', { value: c.chapterId }, c.title)),
+          )
         );
+        const was = chosen.get(media.mediaId);
+        if (was && linkable.some((c) => c.chapterId === was)) select.value = was;
+        if (focused === media.mediaId && document.activeElement?.tagName === 'SELECT') refocus = select;
         return h('li', { class: 'item', 'data-media-id': media.mediaId },
           fileIcon(media.contentType),
           h('div', { class: 'name' },
@@ -386,13 +402,14 @@ class Session {
                 class: 'link-form',
                 onsubmit: (/** @type {Event} */ e) => {
                   e.preventDefault();
-                  this.setLink('PUT', /** @type {HTMLSelectElement} */ (select).value, media.mediaId);
+                  this.setLink('PUT', select.value, media.mediaId);
                 },
               }, select, h('button', { class: 'small', type: 'submit' }, 'Link'))
             : '',
         );
       }),
     );
+    /** @type {HTMLSelectElement | null} */ (refocus)?.focus();
   }
 }
 

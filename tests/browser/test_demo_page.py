@@ -112,3 +112,28 @@ def test_switching_user_shows_that_users_library_and_stays_live(
 
     page.get_by_label("Signed in as").select_option("carol")
     bobs_file.wait_for(state="detached")
+
+
+def test_a_chapter_picked_for_a_library_file_survives_an_event_that_redraws_the_library(
+    open_page: OpenPage, stack: Stack
+) -> None:
+    """An event about any file redraws the library (here another file's
+    completion; in the flake this replaced, the file's own processing outcome):
+    the chapter the user picked must still be the one Link uses."""
+    library_media(stack, "bob", "handout.pdf")
+    bob, carol = open_page("bob"), open_page("carol")
+    item = bob.page.locator("#library li.item").filter(has_text="handout.pdf")
+    picker = item.get_by_label("Chapter to link handout.pdf into")
+    picker.select_option(label="Getting started")
+    redrawn = picker.element_handle()
+
+    library_media(stack, "bob", "handout-2.pdf")
+    bob.page.locator("#library li.item").filter(has_text="handout-2.pdf").wait_for()
+    assert redrawn is not None
+    wait_until(bob.page, lambda: not redrawn.evaluate("e => e.isConnected"), timeout=10)
+
+    assert picker.evaluate("e => e.selectedOptions[0].textContent") == "Getting started"
+    item.get_by_role("button", name="Link").click()
+    carol.chapter("Getting started").locator(".items").get_by_text("handout.pdf").wait_for()
+    assert carol.chapter("Welcome").locator(".items").get_by_text("handout.pdf").count() == 0
+    assert bob.errors == []
