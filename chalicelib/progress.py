@@ -6,7 +6,7 @@ upload's first report, its last byte, a step of `progress_step_percent` of the
 file (5 %) since the last broadcast, or `progress_heartbeat_seconds` (10 s)
 without one while bytes moved; and never more often than
 `progress_broadcasts_per_second` (4) per upload. A 128-part upload therefore
-broadcasts about 21 times, not once per part: at 5 watchers, posting every part
+broadcasts 20 times, not once per part: at 5 watchers, posting every part
 cost as much as the upload's S3 requests (docs/PERFORMANCE.md#cost-per-upload).
 
 On a channel big enough for sharded delivery (chalicelib/shards.py), a fan-out
@@ -156,16 +156,14 @@ class ProgressTracker:
         for _ in range(_ATTEMPTS):
             record = self._reportable(operation_id, user_id, bytes_uploaded)
             upload = record.upload
-            if bytes_uploaded <= upload.bytes_uploaded:
-                return record
-            if not self._pace.due(record, bytes_uploaded, now_ms):
+            if bytes_uploaded <= upload.bytes_uploaded or not self._pace.due(
+                record, bytes_uploaded, now_ms
+            ):
                 return record
             last = record.last_broadcast_at_ms
             if self._store.record_broadcast(operation_id, user_id, bytes_uploaded, now_ms, last):
                 moved = replace(
-                    record,
-                    upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded}),
-                    progress_at_ms=now_ms,
+                    record, upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded})
                 )
                 self._broadcast(moved, now_ms)
                 return replace(
@@ -214,4 +212,4 @@ class ProgressTracker:
         else:
             records = self._store.open_in_course(ident)
         now_ms = int(self._clock() * 1000)
-        return [progress_event(r, r.progress_at_ms or now_ms) for r in records]
+        return [progress_event(r, r.last_broadcast_at_ms or now_ms) for r in records]

@@ -53,7 +53,7 @@ class InMemoryUploadStore:
             if upload.operation_id in self.records:
                 raise Conflict("the operation exists already", code="duplicate_operation")
             self.records[upload.operation_id] = UploadRecord(
-                upload, source, None, None, None, correlation_id=correlation_id
+                upload, source, None, None, correlation_id=correlation_id
             )
             self.outbox.commit(announce)
 

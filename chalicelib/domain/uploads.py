@@ -38,7 +38,8 @@ class NewFile:
 class UploadRecord:
     upload: Upload
     source: Source
-    progress_at_ms: int | None
+    # The last progress broadcast: when, and the bytes it carried (those the
+    # upload stores until the next one, chalicelib/progress.py).
     last_broadcast_at_ms: int | None
     last_broadcast_bytes: int | None
     # The claim (epoch ms) of a progress broadcast still going out: set with the

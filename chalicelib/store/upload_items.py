@@ -104,7 +104,6 @@ def record_from_item(raw: Mapping[str, Any]) -> UploadRecord:
     return UploadRecord(
         upload=upload,
         source=item.get("source", "api"),
-        progress_at_ms=_maybe_int(item.get("progressAt")),
         last_broadcast_at_ms=_maybe_int(item.get("lastBroadcastAt")),
         last_broadcast_bytes=_maybe_int(item.get("lastBroadcastBytes")),
         broadcast_in_flight_ms=_maybe_int(item.get("broadcastInFlight")),

@@ -10,9 +10,9 @@ small index, never a scan:
   index partition takes every upload's writes) with `createdAt` for the
   stale-upload sweep, which reads every shard.
 
-Progress bookkeeping (`progressAt`, `lastBroadcastAt`, `lastBroadcastBytes`,
-`broadcastInFlight`) lives on the same item, so that a report that is broadcast
-costs one conditional write and one that is not costs none (chalicelib/progress.py).
+Progress bookkeeping (`lastBroadcastAt`, `lastBroadcastBytes`, `broadcastInFlight`)
+lives on the same item, so that a report that is broadcast costs one conditional
+write and one that is not costs none (chalicelib/progress.py).
 
 The item's attribute names are this table's own (chalicelib/store/upload_items.py),
 not the wire model's aliases: a JSON field can be renamed without migrating items.
@@ -110,8 +110,8 @@ class UploadStore:
         return (
             self._conditional_update(
                 operation_id,
-                "SET bytesUploaded = :b, progressAt = :now, lastBroadcastAt = :now,"
-                " lastBroadcastBytes = :b, broadcastInFlight = :now",
+                "SET bytesUploaded = :b, lastBroadcastAt = :now, lastBroadcastBytes = :b,"
+                " broadcastInFlight = :now",
                 condition=(
                     "#user = :u AND #status IN (:s0, :s1) AND bytesUploaded < :b"
                     f" AND #size >= :b AND {since}"

@@ -63,7 +63,6 @@ class InMemoryProgressStore:
         self.record = replace(
             r,
             upload=upload.model_copy(update={"bytes_uploaded": bytes_uploaded}),
-            progress_at_ms=now_ms,
             last_broadcast_at_ms=now_ms,
             last_broadcast_bytes=bytes_uploaded,
             broadcast_in_flight_ms=now_ms,
@@ -96,7 +95,7 @@ def _record() -> UploadRecord:
         bytes_uploaded=0, media_id=None, reason=None, created_at=created,
         updated_at=created, expires_at=created,
     )  # fmt: skip
-    return UploadRecord(upload, "api", None, None, None)
+    return UploadRecord(upload, "api", None, None)
 
 
 Rig = tuple[ProgressTracker, "InMemoryProgressStore", InMemoryPublisher, Clock]
