@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.functions import loaded, loading
+from chalicelib.functions import loading
 
 with loading():
     from chalicelib.chalice_cli import refuse_unsupported
@@ -46,4 +46,3 @@ app.register_blueprint(uploads.bp)
 app.register_blueprint(outbox.bp)
 app.register_blueprint(processing.bp)
 app.register_blueprint(fanout.bp)
-loaded()

@@ -34,34 +34,24 @@ class FunctionBlueprint(Blueprint):
 
 @contextmanager
 def loading() -> Iterator[None]:
-    """Around a handler module's imports (and app.py's): no cyclic collection
-    runs while they build the modules, classes and boto3 service models that
-    live as long as the process, and would be walked again by every full
-    collection the allocations trigger: about 25 ms of CPU of the REST
-    function's import (docs/PERFORMANCE.md#cold-start). Nested, as when app.py
-    imports the handler modules, only the outermost turns collection back on;
-    it is back on however the imports end."""
+    """Around a handler module's imports (and app.py's). What they build
+    (modules, classes, boto3's service models, pydantic's schemas) lives as
+    long as the process, yet the cyclic collector would walk it again in every
+    full collection: those the imports' own allocations trigger (about 15 ms
+    of CPU of the REST function's import), every one after, and the
+    interpreter's last one at exit (50 to 80 ms; docs/PERFORMANCE.md#cold-start).
+    So no collection runs during the imports, and what they built is frozen out
+    of the collector's generations before it is turned back on. Nested, as when
+    app.py imports the handler modules, only the outermost does this; it
+    happens however the imports end."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            # Frozen first: the next allocation would otherwise make the young
-            # generation, which now holds everything the imports built, be
-            # walked once more at once.
+            # Frozen before the collector is back: the young generation holds
+            # everything the imports built, and the next allocation would
+            # otherwise have it walked at once.
             gc.freeze()
             gc.enable()
-
-
-def loaded() -> None:
-    """The last call of a handler module (and of app.py): what its imports
-    built (modules, classes, boto3's service models, pydantic's schemas) lives
-    as long as the process, so the cyclic collector stops walking it.
-
-    Otherwise every full collection traverses those tens of thousands of
-    objects again, the interpreter's last one at exit too: 20 to 50 ms of CPU
-    of a function's import and first invocation, and 50 to 80 ms at exit,
-    which bench/coldstart.py's whole processes also count
-    (docs/PERFORMANCE.md#cold-start)."""
-    gc.freeze()

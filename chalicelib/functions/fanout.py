@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from chalice.app import SQSEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded, loading
+from chalicelib.functions import FunctionBlueprint, loading
 
 with loading():
     from chalicelib.services import container
@@ -21,6 +21,3 @@ bp = FunctionBlueprint(__name__)
 @bp.on_sqs_message(queue="course-media-fanout.fifo", batch_size=1, name="fanout_worker")
 def fanout_worker(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return container().fanout_features.worker.handle(event.to_dict())
-
-
-loaded()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chalice.app import DynamoDBEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded, loading
+from chalicelib.functions import FunctionBlueprint, loading
 
 with loading():
     from chalicelib.services import container
@@ -27,6 +27,3 @@ bp = FunctionBlueprint(__name__)
 )
 def deliver_outbox(event: DynamoDBEvent) -> dict[str, list[dict[str, str]]]:
     return container().outbox_consumer.handle(event.to_dict())
-
-
-loaded()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chalice.app import SQSEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded, loading
+from chalicelib.functions import FunctionBlueprint, loading
 
 with loading():
     from chalicelib.services import container
@@ -22,6 +22,3 @@ bp = FunctionBlueprint(__name__)
 @bp.on_sqs_message(queue="course-media-processing", batch_size=1, name="process_media")
 def process_media(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return container().media_features.processing.handle(event.to_dict(), event.context)
-
-
-loaded()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from chalice.app import CloudWatchEvent, Rate, SQSEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded, loading
+from chalicelib.functions import FunctionBlueprint, loading
 
 with loading():
     from chalicelib.services import container
@@ -26,6 +26,3 @@ def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
 def expire_stale_uploads(event: CloudWatchEvent) -> None:
     container().upload_completion.expire_stale()
-
-
-loaded()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response, WebsocketEvent
 
-from chalicelib.functions import FunctionBlueprint, loaded, loading
+from chalicelib.functions import FunctionBlueprint, loading
 
 with loading():
     from chalicelib.correlation import adopt_websocket
@@ -39,6 +39,3 @@ def on_ws_message(event: WebsocketEvent) -> None:
 def on_ws_disconnect(event: WebsocketEvent) -> None:
     adopt_websocket(event.to_dict())
     container().realtime.disconnect(event.connection_id)
-
-
-loaded()
