@@ -373,7 +373,8 @@ class Session {
       const select = /** @type {HTMLSelectElement} */ (picker);
       chosen.set(select.dataset.mediaId, select.value);
     }
-    const focused = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.mediaId;
+    const active = document.activeElement;
+    const focused = active instanceof HTMLSelectElement ? active.dataset.mediaId : undefined;
     /** @type {HTMLSelectElement | null} */
     let refocus = null;
     byId('library').replaceChildren(
@@ -387,7 +388,7 @@ class Session {
         );
         const was = chosen.get(media.mediaId);
         if (was && linkable.some((c) => c.chapterId === was)) select.value = was;
-        if (focused === media.mediaId && document.activeElement?.tagName === 'SELECT') refocus = select;
+        if (focused === media.mediaId) refocus = select;
         return h('li', { class: 'item', 'data-media-id': media.mediaId },
           fileIcon(media.contentType),
           h('div', { class: 'name' },
