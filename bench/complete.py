@@ -96,7 +96,7 @@ def _one(side: Side, client: Client, headers: dict[str, str], data: bytes, env: 
         ]
     }
     begun = time.perf_counter()
-    answer = side.container.s3_events.handle(event)
+    answer = side.container.upload_features.s3_events.handle(event)
     side.s3_event_ms.append((time.perf_counter() - begun) * 1000)
     assert answer == {"batchItemFailures": []}, answer
 

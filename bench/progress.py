@@ -101,7 +101,7 @@ def run(rate: int, seconds: int, simulated: bool, step_percent: float) -> dict[s
         pace = ProgressPace(
             s.progress_broadcasts_per_second, step_percent, s.progress_heartbeat_seconds
         )
-        tracker = ProgressTracker(c.upload_store, publisher, pace, clock=clock)
+        tracker = ProgressTracker(c.upload_features.upload_store, publisher, pace, clock=clock)
         reports = rate * seconds
         step = SIZE // (reports + 1)
         start = clock()

@@ -24,10 +24,6 @@ from chalicelib.ids import new_id
 from chalicelib.logging import logger
 from chalicelib.models import Chapter, Course, Member
 
-# A chapter is one DynamoDB item (400 KB at most); a chapter item with the
-# longest allowed filename and content type takes under 2 KB, so this many fit.
-MAX_CHAPTER_ITEMS = 200
-
 OWNERS: frozenset[Role] = frozenset({"owner"})
 MEMBERS: frozenset[Role] = frozenset(ROLES)
 

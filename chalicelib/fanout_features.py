@@ -8,27 +8,33 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.broadcast import BroadcastDelivery, ChannelDelivery, FanOut
-from chalicelib.fanout_worker import FanoutWorker
-from chalicelib.management_api import BudgetedTransport, ConnectionsApi, PostBudget
-from chalicelib.shards import ShardedDelivery
-from chalicelib.store.fanout_queue import SqsShardQueue
-
 if TYPE_CHECKING:
+    from chalicelib.broadcast import BroadcastDelivery, ChannelDelivery
+    from chalicelib.fanout_worker import FanoutWorker
+    from chalicelib.management_api import PostBudget
     from chalicelib.services import Container
+    from chalicelib.shards import ShardedDelivery
+    from chalicelib.store.fanout_queue import SqsShardQueue
 
 
 class FanoutFeatures:
+    """Each part's modules are imported where it is built, so a request that
+    publishes nothing loads none of them (docs/PERFORMANCE.md#cold-start)."""
+
     def __init__(self, container: Container) -> None:
         self._c = container
 
     @cached_property
     def queue(self) -> SqsShardQueue:
+        from chalicelib.store.fanout_queue import SqsShardQueue
+
         return SqsShardQueue(self._c.aws.sqs, self._c.settings.fanout_queue)
 
     def delivery(self) -> ChannelDelivery:
         """The last step of every event: inline, or sharded past the threshold
         once a queue is configured."""
+        from chalicelib.broadcast import BroadcastDelivery
+
         c = self._c
         inline = BroadcastDelivery(
             c.connections,
@@ -40,10 +46,14 @@ class FanoutFeatures:
 
     def is_wide(self, channel: str) -> bool:
         """Whether the channel is delivered sharded (the progress rule's test)."""
+        from chalicelib.shards import ShardedDelivery
+
         delivery = self._c.delivery
         return isinstance(delivery, ShardedDelivery) and delivery.is_wide(channel)
 
     def sharded(self, inline: BroadcastDelivery) -> ShardedDelivery:
+        from chalicelib.shards import ShardedDelivery
+
         s = self._c.settings
         return ShardedDelivery(
             inline,
@@ -58,11 +68,17 @@ class FanoutFeatures:
     @cached_property
     def budget(self) -> PostBudget:
         """This container's share of the delivery budget."""
+        from chalicelib.management_api import PostBudget
+
         s = self._c.settings
         return PostBudget(s.fanout_posts_per_second / s.fanout_concurrency, sleep=self._c.sleep)
 
     @cached_property
     def worker(self) -> FanoutWorker:
+        from chalicelib.broadcast import FanOut
+        from chalicelib.fanout_worker import FanoutWorker
+        from chalicelib.management_api import BudgetedTransport, ConnectionsApi
+
         api = ConnectionsApi(BudgetedTransport(self._c.transport, self.budget), sleep=self._c.sleep)
         return FanoutWorker(
             FanOut(api, self._c.settings.broadcast_workers),

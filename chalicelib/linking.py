@@ -17,12 +17,19 @@ from typing import Protocol
 from chalicelib.auth import WRITERS
 from chalicelib.channels import chapter_paths, link_channels, media_paths
 from chalicelib.clock import Clock, Sleep, stamp
-from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService, chapter_announcement
+from chalicelib.courses import CourseService, chapter_announcement
 from chalicelib.domain.media import chapter_item
 from chalicelib.errors import Conflict, NotFound, VersionConflict
 from chalicelib.events import Announcement, MediaLinkData, MediaLinked, MediaUnlinked
 from chalicelib.media import MediaRepository
-from chalicelib.models import Chapter, ChapterTarget, MediaFile, MediaLink, Upload
+from chalicelib.models import (
+    MAX_CHAPTER_ITEMS,
+    Chapter,
+    ChapterTarget,
+    MediaFile,
+    MediaLink,
+    Upload,
+)
 
 MAX_ATTEMPTS = 25
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.store.processing_queue import ProcessingQueue
-from chalicelib.uploads.announce import UploadAnnouncer
-
 if TYPE_CHECKING:
     from chalicelib.processing import ProcessingService
     from chalicelib.services import Container
     from chalicelib.store.media_objects import MediaObjects
+    from chalicelib.store.processing_queue import ProcessingQueue
+    from chalicelib.uploads.announce import UploadAnnouncer
 
 
 class MediaFeatures:
-    """The processing step's modules are imported where it is built: only the
-    `process_media` function builds it (docs/PERFORMANCE.md#cold-start)."""
+    """Each part's modules are imported where it is built: only the
+    `process_media` function builds the processing step, and only a request
+    that completes an upload the announcer (docs/PERFORMANCE.md#cold-start)."""
 
     def __init__(self, container: Container) -> None:
         self._c = container
@@ -28,14 +28,18 @@ class MediaFeatures:
     @cached_property
     def processing_queue(self) -> ProcessingQueue | None:
         """None on a deployment without the processing step (PROCESSING_QUEUE unset)."""
+        from chalicelib.store.processing_queue import ProcessingQueue
+
         queue = self._c.settings.processing_queue
         return ProcessingQueue(self._c.aws.sqs, queue) if queue else None
 
     @cached_property
     def upload_announcer(self) -> UploadAnnouncer:
+        from chalicelib.uploads.announce import UploadAnnouncer
+
         c = self._c
         return UploadAnnouncer(
-            store=c.upload_store,
+            store=c.upload_features.upload_store,
             linker=c.linker,
             processing=self.processing_queue,
             clock=c.clock,

@@ -119,6 +119,11 @@ class Member(WireModel):
 MediaStatus = Literal["processing", "ready", "failed"]
 
 
+# A chapter is one DynamoDB item (400 KB at most); a chapter item with the
+# longest allowed filename and content type takes under 2 KB, so this many fit.
+MAX_CHAPTER_ITEMS = 200
+
+
 class ChapterItem(WireModel):
     """A media file placed in a chapter, with enough of the file to render it:
     what a course outline shows (duration, frame size, whether a poster exists).

@@ -1,10 +1,10 @@
-"""The WebSocket service behind `$connect`, `$disconnect` and `$default`.
+"""The WebSocket service behind `$default` (chalicelib/connection_gate.py has
+`$connect` and `$disconnect`).
 
-API Gateway's WebSocket API has no authorizer for our tokens (browsers cannot
-send headers on a WebSocket), so `$connect` verifies `?token=` itself and a bad
-one refuses the upgrade. `$default` is the only message route: it dispatches on
-`action`, and every problem with a message is answered with an `error` message
-on the same connection, which stays open.
+`$default` is the only message route: it dispatches on `action`, and every
+problem with a message is answered with an `error` message on the same
+connection, which stays open. `authenticate` renews a connection's rights with a
+fresh token, verified as `$connect` verifies the first.
 
 Replies go straight to the one connection, in order; they are control events
 (no channel seq) except the replayed durable events, which keep their seq.
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from chalicelib.auth import Caller, Role
+from chalicelib.auth import Role
 from chalicelib.broadcast import ChannelConnections, FanOut, encode, forget_gone
 from chalicelib.channels import user_channel
 from chalicelib.client_messages import (
@@ -28,6 +28,7 @@ from chalicelib.client_messages import (
     parse_message,
 )
 from chalicelib.clock import Clock, utc
+from chalicelib.connection_gate import Verifier
 from chalicelib.domain.connections import Connection
 from chalicelib.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.events import (
@@ -54,16 +55,9 @@ MAX_REPLAY = 500
 
 
 class ConnectionRepository(ChannelConnections, Protocol):
-    """The connections and their subscriptions (chalicelib/store/connections.py)."""
+    """The connections and their subscriptions (chalicelib/store/connections.py);
+    connections are added by chalicelib/connection_gate.py."""
 
-    def add(
-        self,
-        connection_id: str,
-        user_id: str,
-        channels: Sequence[str] = (),
-        *,
-        token_expires_at: int | None = None,
-    ) -> Connection: ...
     def reauthenticate(self, conn: Connection, token_expires_at: int) -> Connection: ...
     def get(self, connection_id: str) -> Connection | None: ...
     def subscribe(self, conn: Connection, channel: str) -> None: ...
@@ -76,12 +70,6 @@ class EventHistory(Protocol):
 
     def current_seq(self, channel: str) -> int: ...
     def since(self, channel: str, seq: int, through: int | None = None) -> list[Envelope]: ...
-
-
-class Verifier(Protocol):
-    """Who a token names (chalicelib/auth.py's TokenVerifier)."""
-
-    def verify(self, token: str | None) -> Caller: ...
 
 
 class Memberships(Protocol):
@@ -180,21 +168,6 @@ class RealtimeService:
         self._uploads = uploads
         self._max_replay = max_replay
         self._clock = clock
-
-    def connect(self, connection_id: str, token: str | None) -> Caller:
-        """Raises Unauthenticated for a missing, forged or expired token. The
-        connection keeps the token's expiry: its rights end with it."""
-        caller = self._verifier.verify(token)
-        self._connections.add(
-            connection_id,
-            caller.user_id,
-            [user_channel(caller.user_id)],
-            token_expires_at=caller.expires_at,
-        )
-        return caller
-
-    def disconnect(self, connection_id: str) -> None:
-        self._connections.remove(connection_id)
 
     def receive(self, connection_id: str, body: str | None) -> None:
         """Handle one client message; every failure becomes an `error` reply."""

@@ -4,9 +4,11 @@ Lambda container, and nowhere else.
 Handlers call `container()`; tests build a `Container` of their own (or call
 `reset()` after changing the environment) so nothing is patched.
 
-What only some functions build is imported where it is built, so that each
-function's cold start loads the modules its handler uses and not every
-function's (docs/PERFORMANCE.md#cold-start).
+Every collaborator's module is imported where it is built, so that a cold
+start loads the modules its first request uses: the REST function's first GET
+does not define the event classes, the broadcast or the upload lifecycle, and
+no function pays for another's (docs/PERFORMANCE.md#cold-start). Their names
+are imported for type checking only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from contextvars import copy_context
-from datetime import timedelta
 from functools import cached_property
 from threading import Lock, Thread
 from typing import TYPE_CHECKING
@@ -23,38 +24,33 @@ import boto3
 
 from chalicelib.auth import Caller, TokenVerifier, bearer_token
 from chalicelib.aws_clients import AwsClients, process_session
-from chalicelib.broadcast import ChannelDelivery, Counters, FanOut
 from chalicelib.clock import Clock, Sleep
 from chalicelib.course_features import CourseFeatures
-from chalicelib.courses import CourseService
-from chalicelib.delivery import OutboxConsumer, OutboxPublisher
-from chalicelib.domain.upload_policy import UploadPolicy
-from chalicelib.events import Envelope
 from chalicelib.fanout_features import FanoutFeatures
-from chalicelib.linking import LinkService
-from chalicelib.management_api import ConnectionsApi, Transport
-from chalicelib.media import MediaService
 from chalicelib.media_features import MediaFeatures
 from chalicelib.metrics import EmfMetrics
-from chalicelib.pages import PageTokens, page_token_key
-from chalicelib.progress import ProgressPace, ProgressTracker
-from chalicelib.publisher import Publisher
-from chalicelib.realtime import LiveAccess, RealtimeService
 from chalicelib.settings import Settings, get_settings
-from chalicelib.store.connections import ConnectionStore
-from chalicelib.store.courses import CourseStore
-from chalicelib.store.events import EventLog
-from chalicelib.store.links import LinkStore
-from chalicelib.store.media import MediaStore, S3Objects
-from chalicelib.store.multipart import MultipartStorage
-from chalicelib.store.outbox import Outbox, copy_from_record
-from chalicelib.store.uploads import UploadStore
+from chalicelib.upload_features import UploadFeatures
 
 if TYPE_CHECKING:
-    from chalicelib.uploads.browser import BrowserDrivenUploads
-    from chalicelib.uploads.completion import UploadCompletion
+    from chalicelib.broadcast import ChannelDelivery, Counters, FanOut
+    from chalicelib.connection_gate import ConnectionGate
+    from chalicelib.courses import CourseService
+    from chalicelib.delivery import OutboxConsumer
+    from chalicelib.events import Envelope
+    from chalicelib.linking import LinkService
+    from chalicelib.management_api import ConnectionsApi, Transport
+    from chalicelib.media import MediaService
+    from chalicelib.progress import ProgressTracker
+    from chalicelib.publisher import Publisher
+    from chalicelib.realtime import LiveAccess, RealtimeService
+    from chalicelib.store.connections import ConnectionStore
+    from chalicelib.store.courses import CourseStore
+    from chalicelib.store.events import EventLog
+    from chalicelib.store.links import LinkStore
+    from chalicelib.store.media import MediaStore
+    from chalicelib.store.outbox import Outbox
     from chalicelib.uploads.lifecycle import UploadLifecycle
-    from chalicelib.uploads.s3_events import S3EventsHandler
 
 
 class Container:
@@ -94,6 +90,7 @@ class Container:
         self.course_features = CourseFeatures(self)
         self.media_features = MediaFeatures(self)
         self.fanout_features = FanoutFeatures(self)
+        self.upload_features = UploadFeatures(self)
 
     # ---- identity ----------------------------------------------------------
     @cached_property
@@ -106,20 +103,30 @@ class Container:
     # ---- courses and media --------------------------------------------------
     @cached_property
     def course_store(self) -> CourseStore:
+        from chalicelib.store.courses import CourseStore
+
         return CourseStore(
             self.aws.table(self.settings.courses_table, "the course store"), self.outbox
         )
 
     @cached_property
     def courses(self) -> CourseService:
+        from chalicelib.courses import CourseService
+
         return CourseService(self.course_store, revoker=self.live_access, clock=self.clock)
 
     @cached_property
     def media_store(self) -> MediaStore:
+        from chalicelib.store.media import MediaStore
+
         return MediaStore(self.aws.table(self.settings.media_table, "the media store"))
 
     @cached_property
     def media(self) -> MediaService:
+        from chalicelib.media import MediaService
+        from chalicelib.pages import PageTokens, page_token_key
+        from chalicelib.store.media import S3Objects
+
         s = self.settings
         objects = S3Objects(self.aws.s3, s.media_bucket, s.download_url_expiry_seconds)
         tokens = PageTokens(page_token_key(s.page_token_key_source))
@@ -127,6 +134,8 @@ class Container:
 
     @cached_property
     def link_store(self) -> LinkStore:
+        from chalicelib.store.links import LinkStore
+
         s = self.settings
         return LinkStore(
             self.aws.table(s.courses_table, "the course store"),
@@ -136,26 +145,19 @@ class Container:
 
     @cached_property
     def linker(self) -> LinkService:
+        from chalicelib.linking import LinkService
+
         return LinkService(
             self.courses, self.media_store, self.link_store, clock=self.clock, sleep=self.sleep
         )
 
     # ---- uploads -----------------------------------------------------------
     @cached_property
-    def upload_store(self) -> UploadStore:
-        return UploadStore(
-            self.aws.table(self.settings.uploads_table, "the upload store"), self.outbox
-        )
-
-    @cached_property
-    def multipart(self) -> MultipartStorage:
-        s = self.settings
-        return MultipartStorage(self.aws.s3, s.media_bucket, s.presign_expiry_seconds)
-
-    @cached_property
     def progress(self) -> ProgressTracker:
+        from chalicelib.progress import ProgressPace, ProgressTracker
+
         return ProgressTracker(
-            self.upload_store,
+            self.upload_features.upload_store,
             self.publisher,
             ProgressPace(
                 self.settings.progress_broadcasts_per_second,
@@ -168,65 +170,30 @@ class Container:
         )
 
     @cached_property
-    def upload_policy(self) -> UploadPolicy:
-        s = self.settings
-        return UploadPolicy(
-            max_bytes=s.upload_max_bytes,
-            allowed_types=s.allowed_types,
-            stale_after=timedelta(hours=s.stale_upload_after_hours),
-            presign_expiry_seconds=s.presign_expiry_seconds,
-        )
-
-    @cached_property
     def uploads(self) -> UploadLifecycle:
         from chalicelib.uploads.lifecycle import UploadLifecycle
 
         return UploadLifecycle(
-            store=self.upload_store,
-            storage=self.multipart,
+            store=self.upload_features.upload_store,
+            storage=self.upload_features.multipart,
             courses=self.courses,
             announcer=self.media_features.upload_announcer,
-            policy=self.upload_policy,
+            policy=self.upload_features.upload_policy,
             clock=self.clock,
-        )
-
-    @cached_property
-    def browser_uploads(self) -> BrowserDrivenUploads:
-        from chalicelib.uploads.browser import BrowserDrivenUploads
-
-        return BrowserDrivenUploads(store=self.upload_store, clock=self.clock)
-
-    @cached_property
-    def upload_completion(self) -> UploadCompletion:
-        from chalicelib.uploads.completion import UploadCompletion
-
-        return UploadCompletion(
-            store=self.upload_store,
-            storage=self.multipart,
-            media=self.media_store,
-            announcer=self.media_features.upload_announcer,
-            policy=self.upload_policy,
-            clock=self.clock,
-        )
-
-    @cached_property
-    def s3_events(self) -> S3EventsHandler:
-        from chalicelib.uploads.s3_events import S3EventsHandler
-
-        return S3EventsHandler(
-            self.upload_completion,
-            media_bucket=self.settings.media_bucket,
-            metrics=EmfMetrics(),
         )
 
     # ---- realtime ----------------------------------------------------------
     @cached_property
     def publisher(self) -> Publisher:
+        from chalicelib.delivery import OutboxPublisher
+
         return OutboxPublisher(self.outbox, self.delivery)
 
     @cached_property
     def outbox(self) -> Outbox:
         """Where every durable event is committed, with the write it announces."""
+        from chalicelib.store.outbox import Outbox
+
         s = self.settings
         inline = s.outbox_delivery == "inline"
         return Outbox(
@@ -251,6 +218,9 @@ class Container:
     def outbox_consumer(self) -> OutboxConsumer:
         """The `outbox_delivery` Lambda's work: committed events to the event
         log, then to the connections."""
+        from chalicelib.delivery import OutboxConsumer
+        from chalicelib.store.outbox import copy_from_record
+
         return OutboxConsumer(self.event_log, self.delivery, copy_from_record, self.metrics)
 
     @cached_property
@@ -267,14 +237,20 @@ class Container:
     @cached_property
     def connections_api(self) -> ConnectionsApi:
         """Ours: Chalice's `app.websocket_api` exists only in WebSocket handlers."""
+        from chalicelib.management_api import ConnectionsApi
+
         return ConnectionsApi(self.transport, sleep=self.sleep)
 
     @cached_property
     def fanout(self) -> FanOut:
+        from chalicelib.broadcast import FanOut
+
         return FanOut(self.connections_api, self.settings.broadcast_workers)
 
     @cached_property
     def connections(self) -> ConnectionStore:
+        from chalicelib.store.connections import ConnectionStore
+
         table = self.aws.table(
             self.settings.connections_table,
             "the connection store",
@@ -284,6 +260,8 @@ class Container:
 
     @cached_property
     def event_log(self) -> EventLog:
+        from chalicelib.store.events import EventLog
+
         table = self.aws.table(
             self.settings.events_table, "the event log", code="event_log_unavailable"
         )
@@ -292,11 +270,22 @@ class Container:
 
     @cached_property
     def live_access(self) -> LiveAccess:
+        from chalicelib.realtime import LiveAccess
+
         max_bytes = self.settings.max_ws_message_bytes
         return LiveAccess(self.connections, self.fanout, max_bytes, clock=self.clock)
 
     @cached_property
+    def connection_gate(self) -> ConnectionGate:
+        """`$connect` and `$disconnect`: the connection store and the verifier alone."""
+        from chalicelib.connection_gate import ConnectionGate
+
+        return ConnectionGate(self.connections, self.verifier)
+
+    @cached_property
     def realtime(self) -> RealtimeService:
+        from chalicelib.realtime import RealtimeService
+
         return RealtimeService(
             connections=self.connections,
             events=self.event_log,

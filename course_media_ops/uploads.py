@@ -70,7 +70,7 @@ def select(
         raise typer.BadParameter(f"status must be one of {', '.join(STATUSES)}")
     now = utcnow()
     cutoff = now - duration(older_than) if older_than else None
-    store = target.container.upload_store
+    store = target.container.upload_features.upload_store
     records: list[UploadRecord]
     if status is None or status in OPEN_STATUSES:
         if user is not None:
@@ -112,7 +112,7 @@ def list_uploads(
 def show(ctx: typer.Context, operation_id: str) -> None:
     """One upload: its record and the parts S3 holds for it."""
     target, out = ctx.obj.target(), ctx.obj.output
-    record = target.container.upload_store.get(operation_id)
+    record = target.container.upload_features.upload_store.get(operation_id)
     if record is None:
         out.say(f"no upload {operation_id}")
         raise typer.Exit(1)
@@ -142,7 +142,7 @@ def abort(
     """Abort open uploads, named or selected by --user and --older-than: the
     table and S3 both, and subscribers see upload.aborted."""
     target, out = ctx.obj.target(), ctx.obj.output
-    store = target.container.upload_store
+    store = target.container.upload_features.upload_store
     if operation_ids:
         records = [r for r in (store.get(i) for i in operation_ids) if r is not None]
         missing = sorted(set(operation_ids) - {r.upload.operation_id for r in records})

@@ -20,9 +20,9 @@ bp = FunctionBlueprint(__name__)
 
 @bp.on_sqs_message(queue="course-media-s3-events", batch_size=10, name="s3_events")
 def on_s3_events(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
-    return container().s3_events.handle(event.to_dict())
+    return container().upload_features.s3_events.handle(event.to_dict())
 
 
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="expire_stale_uploads")
 def expire_stale_uploads(event: CloudWatchEvent) -> None:
-    container().upload_completion.expire_stale()
+    container().upload_features.upload_completion.expire_stale()

@@ -1,5 +1,6 @@
 """The WebSocket API's three functions: parse API Gateway's event and delegate
-to chalicelib/realtime.py (docs/realtime.md)."""
+to chalicelib/connection_gate.py ($connect, $disconnect) or
+chalicelib/realtime.py ($default) (docs/realtime.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def on_ws_connect(event: WebsocketEvent) -> Response | None:
     adopt_websocket(event.to_dict())
     params = event.to_dict().get("queryStringParameters") or {}
     try:
-        container().realtime.connect(event.connection_id, params.get("token"))
+        container().connection_gate.connect(event.connection_id, params.get("token"))
     except DomainError as err:
         # A non-2xx answer to $connect makes API Gateway refuse the upgrade.
         return error_response(err)
@@ -38,4 +39,4 @@ def on_ws_message(event: WebsocketEvent) -> None:
 @bp.on_ws_disconnect()
 def on_ws_disconnect(event: WebsocketEvent) -> None:
     adopt_websocket(event.to_dict())
-    container().realtime.disconnect(event.connection_id)
+    container().connection_gate.disconnect(event.connection_id)

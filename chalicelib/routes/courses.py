@@ -19,11 +19,11 @@ from pydantic import (
 )
 
 from chalicelib.auth import Role
-from chalicelib.courses import MAX_CHAPTER_ITEMS
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
 from chalicelib.ids import ResourceId, is_resource_id, is_user_id
 from chalicelib.models import (
+    MAX_CHAPTER_ITEMS,
     MAX_INT,
     Chapter,
     Course,

@@ -10,7 +10,7 @@ learns of completion only from the S3 event, as with every other upload.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from chalice.app import Blueprint, Response
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
@@ -23,8 +23,10 @@ from chalicelib.models import MAX_INT, JsonInt, UploadTarget, whole_number
 from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
-from chalicelib.uploads.browser import BrowserDrivenUploads
-from chalicelib.uploads.lifecycle import UploadLifecycle
+
+if TYPE_CHECKING:
+    from chalicelib.uploads.browser import BrowserDrivenUploads
+    from chalicelib.uploads.lifecycle import UploadLifecycle
 
 bp = Blueprint(__name__)
 
@@ -187,5 +189,5 @@ def sign_request() -> Response:
     assert bp.current_request is not None
     body = parse_body(bp.current_request, SignRequest)
     c = container()
-    signer = UppySigner(c.uploads, c.browser_uploads, c.multipart)
+    signer = UppySigner(c.uploads, c.upload_features.browser_uploads, c.upload_features.multipart)
     return json_response(signer.sign(caller.user_id, body))

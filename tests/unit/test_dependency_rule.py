@@ -37,6 +37,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "services": (
         "chalicelib.broadcast",
         "chalicelib.course_list",
+        "chalicelib.connection_gate",
         "chalicelib.courses",
         "chalicelib.delivery",
         "chalicelib.linking",
@@ -64,6 +65,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chalicelib.course_features",
         "chalicelib.media_features",
         "chalicelib.fanout_features",
+        "chalicelib.upload_features",
     ),
     # The non-REST functions' entry points: wiring, as app.py is.
     "functions": ("chalicelib.functions",),

@@ -60,6 +60,27 @@ def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> 
     assert "av" not in loaded
 
 
+def test_the_rest_function_loads_no_publishing_until_a_request_publishes() -> None:
+    """A cold REST container's first GET defines no event class and builds no
+    broadcast: the composition root imports them where it builds them."""
+    script = "import sys, app\nprint('\\n'.join(sorted(sys.modules)))\n"
+    loaded = set(
+        subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    publishing = {
+        "chalicelib.events",
+        "chalicelib.client_messages",
+        "chalicelib.broadcast",
+        "chalicelib.shards",
+        "chalicelib.realtime",
+        "chalicelib.uploads.lifecycle",
+    }
+    assert loaded & publishing == set()
+    assert {"chalicelib.services", "chalicelib.routes.media"} <= loaded
+
+
 @pytest.mark.parametrize(
     "module", ["app", *sorted({h.rpartition(".")[0] for h in HANDLERS.values()})]
 )

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.courses import MAX_CHAPTER_ITEMS, CourseService
+from chalicelib.courses import CourseService
 from chalicelib.errors import Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.linking import LinkService
 from chalicelib.models import (
+    MAX_CHAPTER_ITEMS,
     ChapterItem,
     ChapterTarget,
     LibraryTarget,
