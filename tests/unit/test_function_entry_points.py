@@ -49,12 +49,20 @@ def test_the_deployed_handler_is_the_one_app_registers(name: str) -> None:
     assert getattr(importlib.import_module(module), attribute) is CHALICE.handler_map[name]
 
 
+def loaded_by(module: str) -> set[str]:
+    """The modules a fresh interpreter holds once it has imported `module`, as
+    Lambda imports a function's handler module."""
+    script = f"import sys, {module}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    return set(
+        subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+
+
 @pytest.mark.parametrize("module", sorted({h.rpartition(".")[0] for h in HANDLERS.values()}))
 def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> None:
-    script = f"import sys, {module}\nprint('\\n'.join(sorted(sys.modules)))\n"
-    loaded = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = loaded_by(module)
     assert [m for m in loaded if m == "app" or m.startswith("chalicelib.routes")] == []
     # PyAV is in the processing function's layer only, and loads on its first probe.
     assert "av" not in loaded
@@ -63,12 +71,7 @@ def test_an_entry_point_loads_without_app_py_or_the_rest_routes(module: str) -> 
 def test_the_rest_function_loads_no_publishing_until_a_request_publishes() -> None:
     """A cold REST container's first GET defines no event class and builds no
     broadcast: the composition root imports them where it builds them."""
-    script = "import sys, app\nprint('\\n'.join(sorted(sys.modules)))\n"
-    loaded = set(
-        subprocess.run(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    loaded = loaded_by("app")
     publishing = {
         "chalicelib.events",
         "chalicelib.client_messages",
