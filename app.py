@@ -1,5 +1,7 @@
 """Chalice wiring only: routes live in chalicelib/routes as blueprints, logic in
-the services the composition root (chalicelib/services.py) builds.
+the services the composition root (chalicelib/services.py) builds. The routes
+are registered from chalicelib/routes/routes.json, and each route module is
+imported on its first request (chalicelib/routes/routing.py says why).
 
 The functions that serve no REST route (WebSocket, S3 events, the sweep, outbox
 delivery, processing, the fanout workers) are blueprints of chalicelib/functions:
@@ -18,12 +20,7 @@ with loading():
     from chalicelib.functions import fanout, outbox, processing, uploads, websocket
     from chalicelib.http import http_middleware
     from chalicelib.logging import SERVICE, share_json_logs
-    from chalicelib.routes import courses as course_routes
-    from chalicelib.routes import health, uppy_signer
-    from chalicelib.routes import media as media_routes
-    from chalicelib.routes import playback as playback_routes
-    from chalicelib.routes import uploads as upload_routes
-    from chalicelib.routes import uppy as uppy_routes
+    from chalicelib.routes.routing import load_table, register_routes
 
 # `chalice deploy` and `chalice local` stop here, before they act (docs/OPERATIONS.md#deploy).
 refuse_unsupported()
@@ -34,13 +31,7 @@ share_json_logs(app.log)
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_middleware(http_middleware, "http")
 
-app.register_blueprint(health.bp)
-app.register_blueprint(course_routes.bp)
-app.register_blueprint(media_routes.bp)
-app.register_blueprint(playback_routes.bp)
-app.register_blueprint(upload_routes.bp)
-app.register_blueprint(uppy_routes.bp)
-app.register_blueprint(uppy_signer.bp)
+register_routes(app, load_table())
 app.register_blueprint(websocket.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(outbox.bp)

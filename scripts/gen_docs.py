@@ -1,5 +1,7 @@
 """Generate docs/openapi.json, docs/events.schema.json and docs/asyncapi.json from
-the code, and the client package's TypeScript declarations from the first two.
+the code, the client package's TypeScript declarations from the first two, and
+the route table app.py registers the routes from (chalicelib/routes/routes.json,
+chalicelib/routes/routing.py).
 
 The REST document is built from the Chalice app's routes and the `api_doc`
 metadata each route carries (chalicelib/http.py); request and response schemas
@@ -31,8 +33,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from chalicelib.routes.routing import TABLE, declared_routes, handler_of, render_table
+
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "docs" / "openapi.json"
+ROUTE_TABLE = Path(TABLE)
 EVENTS = ROOT / "docs" / "events.schema.json"
 ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 CLIENT = ROOT / "packages" / "client"
@@ -128,7 +133,7 @@ def _route_table() -> list[tuple[str, str, Any]]:
 def _schemas(rows: list[tuple[str, str, Any]]) -> tuple[dict[Any, Any], dict[str, Any]]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for _, _, entry in rows:
-        doc = getattr(entry.view_function, "__api_doc__", None) or {}
+        doc = getattr(handler_of(entry.view_function), "__api_doc__", None) or {}
         modes: tuple[tuple[str, JsonSchemaMode], ...] = (
             ("body", "validation"),
             ("query", "validation"),
@@ -163,7 +168,7 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def _operation(path: str, method: str, entry: Any, refs: dict[Any, Any]) -> dict[str, Any]:
-    fn = entry.view_function
+    fn = handler_of(entry.view_function)
     doc = getattr(fn, "__api_doc__", None) or {
         "summary": (fn.__doc__ or fn.__name__).strip().splitlines()[0],
         "auth": False,
@@ -295,6 +300,7 @@ def outputs() -> dict[Path, str]:
     openapi_text = render(openapi())
     events_text = render(events_schema())
     return {
+        ROUTE_TABLE: render_table(declared_routes()),
         OPENAPI: openapi_text,
         EVENTS: events_text,
         ASYNCAPI: render(asyncapi()),

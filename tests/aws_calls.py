@@ -21,6 +21,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from chalicelib.routes.routing import handler_of
 from devstack.provision import load_template, physical_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def handler_codes() -> dict[CodeType, str]:
     codes: dict[CodeType, str] = {}
     for methods in chalice.routes.values():
         for route in methods.values():
-            codes[route.view_function.__code__] = "APIHandler"
+            codes[handler_of(route.view_function).__code__] = "APIHandler"
     for route_key, config in chalice.websocket_handlers.items():
         codes[config.handler_function.__code__] = WEBSOCKET_FUNCTIONS[route_key]
     for source in chalice.event_sources:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -21,7 +21,7 @@ from pydantic import (
 from chalicelib.auth import Role
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body, validate
-from chalicelib.ids import ResourceId, is_resource_id, is_user_id
+from chalicelib.ids import ResourceId, is_user_id
 from chalicelib.models import (
     MAX_CHAPTER_ITEMS,
     MAX_INT,
@@ -36,14 +36,19 @@ from chalicelib.models import (
     whole_number,
     without_null,
 )
-from chalicelib.routes.common import CORS, PageQuery, current_caller
+from chalicelib.routes.common import (
+    CHAPTER,
+    CHAPTER_MEDIA,
+    CORS,
+    COURSE,
+    PageQuery,
+    current_caller,
+    ids,
+)
+from chalicelib.routes.routing import RouteBlueprint
 from chalicelib.services import container
 
-bp = Blueprint(__name__)
-
-COURSE = "/courses/{courseId}"
-CHAPTER = COURSE + "/chapters/{chapterId}"
-CHAPTER_MEDIA = CHAPTER + "/media/{mediaId}"
+bp = RouteBlueprint(__name__)
 
 
 def _stripped(title: str) -> str:
@@ -123,16 +128,6 @@ class LinkMedia(StrictRequest):
 
 class ChapterList(WireModel):
     chapters: list[Chapter]
-
-
-def ids(**values: str) -> None:
-    bad = [
-        {"field": name, "issue": "invalid_id"}
-        for name, v in values.items()
-        if not is_resource_id(v)
-    ]
-    if bad:
-        raise InvalidInput("a path parameter is not a valid id", details=bad)
 
 
 def _user(user_id: str) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Blueprint
-
 from chalicelib.http import api_doc
 from chalicelib.models import WireModel
+from chalicelib.routes.routing import RouteBlueprint
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 
 class Health(WireModel):

@@ -3,15 +3,15 @@ missing one, so media ids reveal nothing."""
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 
 from chalicelib.http import api_doc, json_response, validate
 from chalicelib.models import MediaFile, WireModel
-from chalicelib.routes.common import CORS, PageQuery, current_caller
-from chalicelib.routes.courses import ids
+from chalicelib.routes.common import CORS, PageQuery, current_caller, ids
+from chalicelib.routes.routing import RouteBlueprint
 from chalicelib.services import container
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 
 class Library(WireModel):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 
 from chalicelib.http import api_doc, json_response
 from chalicelib.models import Playback
-from chalicelib.routes.common import CORS, current_caller
-from chalicelib.routes.courses import COURSE, ids
+from chalicelib.routes.common import CORS, COURSE, current_caller, ids
+from chalicelib.routes.routing import RouteBlueprint
 from chalicelib.services import container
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 
 @bp.route(COURSE + "/media/{mediaId}/playback", methods=["GET"], cors=CORS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import ConfigDict, Field
 
 from chalicelib.domain.upload_policy import MAX_PARTS, MAX_PARTS_PER_BATCH
@@ -24,10 +24,12 @@ from chalicelib.models import (
     UploadTarget,
     WireModel,
 )
-from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.services import container
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 PART_NUMBER_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": MAX_PARTS}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -42,10 +42,12 @@ from chalicelib.models import (
     omittable,
     whole_number,
 )
-from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.services import container
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 MultipartPath = "/s3/multipart/{uploadId}"
 MAX_ID = 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from chalicelib.domain.upload_policy import MAX_PARTS
@@ -20,7 +20,9 @@ from chalicelib.domain.uploads import NewFile, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
 from chalicelib.models import MAX_INT, JsonInt, UploadTarget, whole_number
-from chalicelib.routes.common import CORS, ContentType, Filename, current_caller
+from chalicelib.routes.common import CORS, current_caller
+from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
 
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.uploads.browser import BrowserDrivenUploads
     from chalicelib.uploads.lifecycle import UploadLifecycle
 
-bp = Blueprint(__name__)
+bp = RouteBlueprint(__name__)
 
 
 class SignFile(CompanionModel):

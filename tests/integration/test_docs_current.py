@@ -18,6 +18,17 @@ def test_openapi_json_is_what_the_routes_generate() -> None:
     assert gen_docs.OPENAPI.read_text() == expected, "docs/openapi.json is stale: run `make docs`"
 
 
+def test_the_route_table_is_what_the_route_modules_declare() -> None:
+    # app.py registers the routes from this table, not from the modules, so a
+    # route added, moved or removed without `make docs` would be served wrongly.
+    from chalicelib.routes.routing import declared_routes, render_table
+
+    expected = render_table(declared_routes())
+    assert gen_docs.ROUTE_TABLE.read_text() == expected, (
+        "chalicelib/routes/routes.json is stale: run `make docs`"
+    )
+
+
 def test_events_schema_json_is_what_the_event_models_generate() -> None:
     expected = gen_docs.render(gen_docs.events_schema())
     assert gen_docs.EVENTS.read_text() == expected, (

@@ -29,6 +29,7 @@ from app import app
 from chalicelib import services
 from chalicelib.auth import mint_token
 from chalicelib.http import MAX_BODY_BYTES
+from chalicelib.routes.routing import handler_of
 from chalicelib.services import Container
 from chalicelib.settings import get_settings
 from tests.conftest import REGION, TEST_SECRET, auth, aws_stack
@@ -63,7 +64,8 @@ def _routes() -> list[Route]:
     found = []
     for path, methods in sorted(app.routes.items()):
         for method, entry in sorted(methods.items()):
-            found.append(Route(method, path, getattr(entry.view_function, "__api_doc__", {})))
+            doc = getattr(handler_of(entry.view_function), "__api_doc__", {})
+            found.append(Route(method, path, doc))
     return found
 
 

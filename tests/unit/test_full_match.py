@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.errors import InvalidInput
 from chalicelib.ids import is_operation_id, is_user_id, parse_channel
-from chalicelib.routes.courses import ids
+from chalicelib.routes.common import ids
 
 
 @pytest.mark.parametrize("value", ["c_1\n", "c_1\r\n", "\nc_1"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import app as application
+from chalicelib.routes.routing import handler_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICE = application.app
@@ -81,7 +83,61 @@ def test_the_rest_function_loads_no_publishing_until_a_request_publishes() -> No
         "chalicelib.uploads.lifecycle",
     }
     assert loaded & publishing == set()
-    assert {"chalicelib.services", "chalicelib.routes.media"} <= loaded
+    assert {"chalicelib.services", "chalicelib.routes.routing"} <= loaded
+
+
+ROUTE_MODULES = {
+    "chalicelib.routes.courses",
+    "chalicelib.routes.health",
+    "chalicelib.routes.media",
+    "chalicelib.routes.playback",
+    "chalicelib.routes.uploads",
+    "chalicelib.routes.uppy",
+    "chalicelib.routes.uppy_signer",
+}
+
+GET_HEALTH = """
+import json, sys
+import app
+event = {
+    "resource": "/health", "path": "/health", "httpMethod": "GET",
+    "headers": {"host": "127.0.0.1"}, "multiValueHeaders": {"host": ["127.0.0.1"]},
+    "queryStringParameters": None, "multiValueQueryStringParameters": None,
+    "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+    "requestContext": {"resourcePath": "/health", "httpMethod": "GET", "path": "/api/health",
+                       "stage": "api", "requestId": "first", "identity": {"sourceIp": "127.0.0.1"}},
+}
+before = sorted(sys.modules)
+answer = app.app(event, None)
+print(json.dumps({"before": before, "after": sorted(sys.modules), "answer": answer}))
+"""
+
+
+def test_a_cold_rest_container_imports_a_route_module_on_its_routes_first_request() -> None:
+    """The REST function registers every route from the table, and a route's
+    module (its models, the domain modules it reaches) loads with the route's
+    first request: a cold GET /health loads no course, media or upload route."""
+    ran = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", GET_HEALTH], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(ran.stdout)
+    assert seen["answer"]["statusCode"] == 200
+    assert json.loads(seen["answer"]["body"]) == {"ok": True}
+    assert set(seen["before"]) & ROUTE_MODULES == set()
+    assert set(seen["after"]) & ROUTE_MODULES == {"chalicelib.routes.health"}
+    assert "chalicelib.routes.upload_fields" not in seen["after"]
+
+
+def test_every_route_module_is_in_the_table_app_py_registers() -> None:
+    from chalicelib.routes.routing import ROUTE_MODULES as REGISTERED
+
+    assert set(REGISTERED) == ROUTE_MODULES
+    served = {
+        (path, method, handler_of(entry.view_function).__module__)
+        for path, methods in CHALICE.routes.items()
+        for method, entry in methods.items()
+    }
+    assert {module for _, _, module in served} == ROUTE_MODULES
 
 
 @pytest.mark.parametrize(
