@@ -41,12 +41,14 @@ def process_session(region: str) -> boto3.session.Session:
 
 
 class OnFirstUse:
-    """A client that is made on its first use, not when an adapter is built
-    with it. Creating a boto3 client (its service model loaded, its handlers
-    registered) costs tens of milliseconds of a cold start, and most functions
-    build adapters whose client they never call: GET /media builds the S3
-    adapter but presigns nothing for an empty library, $connect builds the
-    fanout queue's adapter but sends nothing (docs/PERFORMANCE.md#cold-start)."""
+    """A client (or a collaborator) that is made on its first use, not when
+    what holds it is built. Creating a boto3 client (its service model loaded,
+    its handlers registered) costs tens of milliseconds of a cold start, and
+    most functions build adapters whose client they never call: GET /media
+    builds the S3 adapter but presigns nothing for an empty library, $connect
+    builds the fanout queue's adapter but sends nothing; the sweep builds
+    completion, whose announcer only an expired upload needs
+    (docs/PERFORMANCE.md#cold-start)."""
 
     def __init__(self, make: Callable[[], Any]) -> None:
         self._make = make

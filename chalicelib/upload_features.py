@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from chalicelib.aws_clients import OnFirstUse
 from chalicelib.metrics import EmfMetrics
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.services import Container
     from chalicelib.store.multipart import MultipartStorage
     from chalicelib.store.uploads import UploadStore
+    from chalicelib.uploads.announce import UploadAnnouncer
     from chalicelib.uploads.browser import BrowserDrivenUploads
     from chalicelib.uploads.completion import UploadCompletion
     from chalicelib.uploads.s3_events import S3EventsHandler
@@ -70,7 +72,12 @@ class UploadFeatures:
             store=self.upload_store,
             storage=self.multipart,
             media=self._c.media_store,
-            announcer=self._c.media_features.upload_announcer,
+            # Built on its first use: a sweep that finds nothing stale (most
+            # sweeps) then loads no linker, course, realtime or processing
+            # modules (docs/PERFORMANCE.md#cold-start).
+            announcer=cast(
+                "UploadAnnouncer", OnFirstUse(lambda: self._c.media_features.upload_announcer)
+            ),
             policy=self.upload_policy,
             clock=self._c.clock,
         )

@@ -29,14 +29,18 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from chalicelib import correlation
 from chalicelib.errors import Throttled
-from chalicelib.events import Announcement, Envelope, parse_event
 from chalicelib.store.dynamo import Cancelled, Item, Request, Table, from_ddb
+
+if TYPE_CHECKING:
+    # The event classes load with the first event parsed or written: a sweep
+    # that finds nothing stale builds the outbox and defines none of them.
+    from chalicelib.events import Announcement, Envelope
 
 HEAD_SEQ = 0
 # DynamoDB refuses items over 400 KB. An event that large is kept (and sent)
@@ -48,7 +52,7 @@ MAX_ATTEMPTS = 12
 # Reasons for a cancelled item that a fresh read and retry can fix.
 _RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
-AfterCommit = Callable[[Sequence[Envelope]], None]
+AfterCommit = Callable[[Sequence["Envelope"]], None]
 Sleep = Callable[[float], None]
 
 
@@ -65,6 +69,8 @@ def copy_from_item(item: Mapping[str, Any]) -> Envelope | None:
     body = item.get("event")
     if not isinstance(body, str) or int(item.get("seq", HEAD_SEQ)) == HEAD_SEQ:
         return None
+    from chalicelib.events import parse_event
+
     return parse_event(body)
 
 

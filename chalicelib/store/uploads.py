@@ -32,12 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.upload_states import OPEN_STATUSES, UploadStatus, sources_of
 from chalicelib.domain.uploads import BROADCAST_FANOUT_LIMIT_MS, Source, UploadRecord
 from chalicelib.errors import Conflict, Throttled
-from chalicelib.events import Announcement
 from chalicelib.models import Upload
 from chalicelib.store.dynamo import Cancelled, ConditionFailed, Item, Table
 from chalicelib.store.outbox import Outbox
@@ -48,6 +47,9 @@ from chalicelib.store.upload_items import (
     record_from_item,
 )
 
+if TYPE_CHECKING:
+    from chalicelib.events import Announcement
+
 OPEN_BY_USER = "openByUser"
 OPEN_BY_COURSE = "openByCourse"
 OPEN_BY_AGE = "openByAge"
@@ -57,7 +59,7 @@ _OPEN = sorted(OPEN_STATUSES)
 _ANNOUNCE_ATTEMPTS = 5
 _OPEN_INDEX_ATTRIBUTES = ("openBy", "openSince", "openInCourse")
 
-Announce = Callable[[UploadRecord], Sequence[Announcement]]
+Announce = Callable[[UploadRecord], Sequence["Announcement"]]
 _OPEN_VALUES = {":s0": _OPEN[0], ":s1": _OPEN[1]}
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.clock import Clock, utc
 from chalicelib.correlation import adopt
@@ -27,8 +27,10 @@ from chalicelib.domain.uploads import UploadRecord, etag_fits
 from chalicelib.ids import iso
 from chalicelib.logging import logger
 from chalicelib.models import MediaFile, Upload
-from chalicelib.uploads.announce import UploadAnnouncer
 from chalicelib.uploads.ports import MediaRecords, MultipartObjects, UploadRecords
+
+if TYPE_CHECKING:
+    from chalicelib.uploads.announce import UploadAnnouncer
 
 # How long after completing an upload a redelivered S3 event may announce it
 # again; well under the queue's visibility timeout (180 s), well over a handler's run.

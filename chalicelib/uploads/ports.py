@@ -5,16 +5,18 @@ memory."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.auth import Role
 from chalicelib.domain.upload_states import UploadStatus
 from chalicelib.domain.uploads import CompletedObject, Source, StoredObject, UploadRecord
-from chalicelib.events import Announcement
 from chalicelib.models import Chapter, MediaFile, Upload, UploadPart
 
+if TYPE_CHECKING:
+    from chalicelib.events import Announcement
+
 # The events a transition announces, given the record it is about to commit.
-Announce = Callable[[UploadRecord], Sequence[Announcement]]
+Announce = Callable[[UploadRecord], Sequence["Announcement"]]
 
 
 class UploadRecords(Protocol):
