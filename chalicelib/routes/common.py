@@ -1,7 +1,8 @@
-"""What every route module shares: the caller of the current request, CORS,
-the check of the ids a path names, and the query of a list that pages. (The
-fields of a new upload are chalicelib/routes/upload_fields.py's: loading them
-costs the first request of a route that starts none.)"""
+"""What every route module shares: the caller of the current request, the
+paths of a course, the check of the ids a path names, and the query of a list
+that pages. (CORS is routing.py's, beside the table; the fields of a new
+upload are upload_fields.py's: loading them costs the first request of a route
+that starts none.)"""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from chalicelib.errors import InvalidInput
 from chalicelib.ids import is_resource_id
 from chalicelib.models import WireModel
 from chalicelib.pages import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH, PAGE_SIZE
-from chalicelib.routes.routing import CORS, RouteBlueprint
+from chalicelib.routes.routing import RouteBlueprint
 from chalicelib.services import container
-
-__all__ = ["CHAPTER", "CHAPTER_MEDIA", "CORS", "COURSE", "PageQuery", "current_caller", "ids"]
 
 # The paths of a course and of what it holds.
 COURSE = "/courses/{courseId}"

@@ -39,13 +39,12 @@ from chalicelib.models import (
 from chalicelib.routes.common import (
     CHAPTER,
     CHAPTER_MEDIA,
-    CORS,
     COURSE,
     PageQuery,
     current_caller,
     ids,
 )
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.services import container
 
 bp = RouteBlueprint(__name__)

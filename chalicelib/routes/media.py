@@ -7,8 +7,8 @@ from chalice.app import Response
 
 from chalicelib.http import api_doc, json_response, validate
 from chalicelib.models import MediaFile, WireModel
-from chalicelib.routes.common import CORS, PageQuery, current_caller, ids
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.common import PageQuery, current_caller, ids
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.services import container
 
 bp = RouteBlueprint(__name__)

@@ -6,8 +6,8 @@ from chalice.app import Response
 
 from chalicelib.http import api_doc, json_response
 from chalicelib.models import Playback
-from chalicelib.routes.common import CORS, COURSE, current_caller, ids
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.common import COURSE, current_caller, ids
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.services import container
 
 bp = RouteBlueprint(__name__)

@@ -67,8 +67,7 @@ class RouteBlueprint(Blueprint):
         if self._bound is not None and self._bound.current_request is not None:
             return self._bound.current_request
         # Registered the usual way, as on the scratch app `declared_routes` reads.
-        request: Request = Blueprint.current_request.fget(self)  # type: ignore[attr-defined]
-        return request
+        return super().current_request
 
 
 @dataclass(frozen=True)
@@ -143,9 +142,8 @@ def register_routes(app: Chalice, routes: Iterable[RouteSpec]) -> None:
 def _cors_name(cors: CORSConfig | None) -> str:
     if cors is None:
         return "none"
-    for name, config in _CORS_NAMES.items():
-        if isinstance(config, CORSConfig) and cors == config:
-            return name
+    if cors == CORS:
+        return "api"
     if cors == CORSConfig():
         return "default"
     raise ValueError(f"a route's CORS is neither the API's nor Chalice's default: {cors}")

@@ -24,8 +24,8 @@ from chalicelib.models import (
     UploadTarget,
     WireModel,
 )
-from chalicelib.routes.common import CORS, current_caller
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.common import current_caller
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.services import container
 

@@ -42,8 +42,8 @@ from chalicelib.models import (
     omittable,
     whole_number,
 )
-from chalicelib.routes.common import CORS, current_caller
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.common import current_caller
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.services import container
 

@@ -20,8 +20,8 @@ from chalicelib.domain.uploads import NewFile, not_found
 from chalicelib.errors import InvalidInput
 from chalicelib.http import api_doc, json_response, parse_body
 from chalicelib.models import MAX_INT, JsonInt, UploadTarget, whole_number
-from chalicelib.routes.common import CORS, current_caller
-from chalicelib.routes.routing import RouteBlueprint
+from chalicelib.routes.common import current_caller
+from chalicelib.routes.routing import CORS, RouteBlueprint
 from chalicelib.routes.upload_fields import ContentType, Filename
 from chalicelib.routes.uppy import MAX_ID, CompanionModel, FileMeta, owned_by_key
 from chalicelib.services import container
